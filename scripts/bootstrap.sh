@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Set up everything the studio needs, idempotently: a venv with the project and its dev tools,
+# a CPU build of PyTorch where no NVIDIA GPU is present, and the npm toolchain in contracts/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pick_python() {
+  for p in "${PYTHON:-}" python3.11 python3.12 python3.13 python3; do
+    [ -n "$p" ] || continue
+    if command -v "$p" >/dev/null 2>&1 &&
+       "$p" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      echo "$p"; return 0
+    fi
+  done
+  echo "bootstrap: Python 3.11 or newer is required (apt-get install python3 python3-venv)" >&2
+  return 1
+}
+
+if [ ! -x .venv/bin/python ]; then
+  py=$(pick_python)
+  echo "bootstrap: creating .venv with $py"
+  "$py" -m venv .venv
+fi
+PIP=(.venv/bin/python -m pip --disable-pip-version-check)
+
+if ! .venv/bin/python -c 'import torch' 2>/dev/null; then
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+    echo "bootstrap: NVIDIA GPU found, installing PyTorch with CUDA"
+    "${PIP[@]}" install -q torch
+  else
+    # Without a GPU a CUDA build is gigabytes for nothing: pin the CPU build.
+    echo "bootstrap: no NVIDIA GPU, installing the CPU build of PyTorch"
+    "${PIP[@]}" install -q "torch==2.13.0"
+  fi
+fi
+
+# Re-install the project only when its declared dependencies change.
+stamp=.venv/.stamp-deps
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! .venv/bin/python -c 'import studio' 2>/dev/null; then
+  echo "bootstrap: installing provenance-studio and its dependencies"
+  "${PIP[@]}" install -q -e ".[dev]"
+  echo "$want" > "$stamp"
+fi
+
+if [ -f contracts/package-lock.json ]; then
+  lock=$(sha256sum contracts/package-lock.json | cut -d' ' -f1)
+  if [ "$(cat contracts/node_modules/.stamp-lock 2>/dev/null)" != "$lock" ]; then
+    command -v npm >/dev/null 2>&1 || {
+      echo "bootstrap: npm is required for the contracts toolchain (apt-get install nodejs npm)" >&2
+      exit 1
+    }
+    echo "bootstrap: installing the contracts toolchain (npm ci)"
+    (cd contracts && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock" > contracts/node_modules/.stamp-lock
+  fi
+fi
+echo "bootstrap: ready"

@@ -1,0 +1,88 @@
+"""The Qt entry point: QApplication on a qasync event loop, the main window, error hooks.
+
+Nothing heavy is imported here: torch, diffusers, transformers, c2pa and web3 load on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from studio import APP_ID, APP_NAME, __version__
+from studio.core.paths import StudioPaths
+
+log = logging.getLogger(__name__)
+
+
+def create_context(paths: StudioPaths):
+    from studio.core.settings import SettingsStore
+    from studio.ui.context import AppContext
+
+    paths.ensure()
+    store = SettingsStore(paths.settings_file)
+    loaded = store.load()
+    return AppContext(paths, store, loaded.settings, notices=list(loaded.notices))
+
+
+def create_window(ctx):
+    """Build the window for ``ctx`` on an existing QApplication (tests use this too)."""
+    from PySide6.QtWidgets import QApplication
+
+    from studio.ui.main_window import MainWindow
+    from studio.ui.theme import apply_theme
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication), "create a QApplication first"
+    apply_theme(app, ctx.settings.ui.theme)
+    app.styleHints().colorSchemeChanged.connect(
+        lambda _scheme: ctx.settings.ui.theme == "system" and apply_theme(app, "system")
+    )
+    return MainWindow(ctx)
+
+
+def show_notices(window, notices: list[str]) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    for text in notices:
+        QMessageBox.warning(window, APP_NAME, text)
+
+
+def run_app(paths: StudioPaths) -> int:
+    from studio.core.logging_setup import enable_crash_dumps, setup_logging
+
+    paths.ensure()
+    setup_logging(paths.log_dir)
+    enable_crash_dumps(paths.log_dir)
+    log.info("starting %s %s", APP_NAME, __version__)
+
+    import qasync
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from studio.ui.errors import install_excepthook
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_ID)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    install_excepthook()
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    ctx = create_context(paths)
+    window = create_window(ctx)
+    window.show()
+    if ctx.notices:
+        QTimer.singleShot(0, lambda: show_notices(window, ctx.notices))
+
+    quit_event = asyncio.Event()
+    app.aboutToQuit.connect(quit_event.set)
+    try:
+        with loop:
+            loop.run_until_complete(quit_event.wait())
+    finally:
+        ctx.close()
+        log.info("exited")
+    return 0

@@ -1,0 +1,1 @@
+"""Subcommands of ``studio``. Each module: ``register(subparsers)``; handlers import lazily."""

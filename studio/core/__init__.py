@@ -1,0 +1,1 @@
+"""Domain code. Nothing below this package imports Qt; every module runs headless."""

@@ -1,0 +1,212 @@
+"""The library facade: records in SQLite (WAL), bytes in the content-addressed store."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from studio.core.library.models import Asset, AssetOrigin
+from studio.core.library.schema import migrate_all
+from studio.core.library.store import FileStore
+from studio.core.paths import StudioPaths
+
+log = logging.getLogger(__name__)
+
+
+class LibraryError(Exception):
+    """A library operation failed; the message is meant for the user."""
+
+
+@dataclass
+class ConsistencyReport:
+    missing_files: list[int] = field(default_factory=list)  # asset ids whose file is gone
+    orphan_files: list[str] = field(default_factory=list)  # stored files with no row
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing_files and not self.orphan_files
+
+
+class Library:
+    """Thread-safe: one connection guarded by a lock (SQLite work here is short)."""
+
+    def __init__(self, db_path: Path, store_root: Path) -> None:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.db_path = db_path
+        self.store = FileStore(store_root)
+        self._lock = threading.RLock()
+        try:
+            self._conn = sqlite3.connect(
+                db_path, check_same_thread=False, isolation_level=None, timeout=10
+            )
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            migrate_all(self._conn)
+        except sqlite3.DatabaseError as exc:
+            raise LibraryError(f"The library database {db_path} cannot be opened: {exc}") from exc
+
+    @classmethod
+    def open(cls, paths: StudioPaths) -> Library:
+        return cls(paths.library_db, paths.store_dir)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Exclusive access to the connection inside one transaction (for domain tables)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    # -- assets ---------------------------------------------------------------------------
+
+    def add_file(
+        self,
+        src: Path,
+        *,
+        origin: AssetOrigin,
+        media_type: str,
+        title: str = "",
+        original_name: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        manifest_label: str | None = None,
+    ) -> tuple[Asset, bool]:
+        """Copy ``src`` into the store and record it. Returns (asset, newly_added).
+
+        A file whose sha256 is already in the library is not added twice.
+        """
+        sha, rel, size = self.store.put_file(src, src.suffix)
+        return self._record(sha, rel, size, origin, media_type, title,
+                            src.name if original_name is None else original_name,
+                            width, height, manifest_label)
+
+    def add_bytes(
+        self,
+        data: bytes,
+        *,
+        suffix: str,
+        origin: AssetOrigin,
+        media_type: str,
+        title: str = "",
+        original_name: str = "",
+        width: int | None = None,
+        height: int | None = None,
+        manifest_label: str | None = None,
+    ) -> tuple[Asset, bool]:
+        sha, rel, size = self.store.put_bytes(data, suffix)
+        return self._record(sha, rel, size, origin, media_type, title, original_name,
+                            width, height, manifest_label)
+
+    def _record(self, sha: str, rel: str, size: int, origin: AssetOrigin, media_type: str,
+                title: str, original_name: str, width: int | None, height: int | None,
+                manifest_label: str | None) -> tuple[Asset, bool]:
+        with self._lock:
+            existing = self.get_by_sha256(sha)
+            if existing is not None:
+                if existing.store_path != rel:
+                    # Same bytes under another suffix: keep the first copy only.
+                    self.store.remove(rel)
+                return existing, False
+            cur = self._conn.execute(
+                "INSERT INTO assets(sha256, origin, media_type, size, original_name, title,"
+                " created_at, width, height, manifest_label, store_path)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (sha, str(origin), media_type, size, original_name, title, time.time(),
+                 width, height, manifest_label, rel),
+            )
+            asset = self.get(cur.lastrowid)
+            assert asset is not None
+            log.info("library: added asset %s (%s, %d bytes)", asset.id, sha[:12], size)
+            return asset, True
+
+    def get(self, asset_id: int) -> Asset | None:
+        rows = self.query("SELECT * FROM assets WHERE id = ?", (asset_id,))
+        return Asset.from_row(rows[0]) if rows else None
+
+    def get_by_sha256(self, sha256: str) -> Asset | None:
+        rows = self.query("SELECT * FROM assets WHERE sha256 = ?", (sha256.lower(),))
+        return Asset.from_row(rows[0]) if rows else None
+
+    def list_assets(self, origin: AssetOrigin | None = None, limit: int = -1,
+                    offset: int = 0) -> list[Asset]:
+        if origin is None:
+            rows = self.query("SELECT * FROM assets ORDER BY created_at DESC, id DESC"
+                              " LIMIT ? OFFSET ?", (limit, offset))
+        else:
+            rows = self.query("SELECT * FROM assets WHERE origin = ?"
+                              " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                              (str(origin), limit, offset))
+        return [Asset.from_row(r) for r in rows]
+
+    def count(self) -> int:
+        return self.query("SELECT COUNT(*) FROM assets")[0][0]
+
+    def set_title(self, asset_id: int, title: str) -> None:
+        with self._lock:
+            self._conn.execute("UPDATE assets SET title = ? WHERE id = ?", (title, asset_id))
+
+    def set_manifest_label(self, asset_id: int, label: str | None) -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE assets SET manifest_label = ? WHERE id = ?", (label, asset_id)
+            )
+
+    def path_of(self, asset: Asset) -> Path:
+        return self.store.path_of(asset.store_path)
+
+    def remove(self, asset_id: int) -> bool:
+        """Delete the row, then its file. A crash in between leaves an orphan file, which
+        :meth:`repair` removes; never a row without its file."""
+        with self._lock:
+            asset = self.get(asset_id)
+            if asset is None:
+                return False
+            self._conn.execute("DELETE FROM assets WHERE id = ?", (asset_id,))
+            self.store.remove(asset.store_path)
+            return True
+
+    def check_consistency(self) -> ConsistencyReport:
+        with self._lock:
+            rows = self.query("SELECT id, store_path FROM assets")
+            known = {r["store_path"] for r in rows}
+            report = ConsistencyReport()
+            for r in rows:
+                if not self.store.path_of(r["store_path"]).is_file():
+                    report.missing_files.append(r["id"])
+            report.orphan_files = [p for p in self.store.iter_files() if p not in known]
+            return report
+
+    def repair(self) -> ConsistencyReport:
+        """Remove orphan files left by an interrupted delete. Rows whose file is missing are
+        reported, not deleted: other records (mints) may still refer to them."""
+        with self._lock:
+            report = self.check_consistency()
+            for rel in report.orphan_files:
+                self.store.remove(rel)
+            return report

@@ -1,0 +1,189 @@
+"""The main window: a sidebar of sections, a stack that builds each on first show, and a
+status bar for device, chain and account."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from studio import APP_NAME, __version__
+from studio.resources import resource
+from studio.ui.context import AppContext
+from studio.ui.sections import SECTIONS, SectionSpec
+
+log = logging.getLogger(__name__)
+
+STYLE = """
+#sidebar { border: none; font-size: 14px; padding-top: 8px; background: palette(base); }
+#sidebar::item { padding: 10px 16px; border-radius: 6px; margin: 2px 8px; color: palette(text); }
+#sidebar::item:selected { background: palette(highlight); color: palette(highlighted-text); }
+#sidebar::item:hover:!selected { background: palette(alternate-base); }
+#sectionHeading { font-size: 22px; font-weight: 600; margin-bottom: 8px; }
+#placeholderText { font-size: 14px; }
+"""
+
+
+class MainWindow(QMainWindow):
+    section_changed = Signal(str)
+    # Emitted once after the first paint (bench/startup.py and tests listen for it).
+    first_painted = Signal()
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self._painted = False
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(QIcon(str(resource("icons", "studio.svg"))))
+        self.setStyleSheet(STYLE)
+        self.setMinimumSize(QSize(900, 600))
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setFixedWidth(190)
+        self.stack = QStackedWidget()
+        self._pages: dict[str, QWidget] = {}
+        self._holders: dict[str, QWidget] = {}
+        for i, spec in enumerate(SECTIONS):
+            item = QListWidgetItem(spec.title)
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            item.setToolTip(f"{spec.blurb} (Ctrl+{i + 1})")
+            self.sidebar.addItem(item)
+            holder = QWidget()  # replaced by the real page on first show
+            self._holders[spec.key] = holder
+            self.stack.addWidget(holder)
+        layout.addWidget(self.sidebar)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.sidebar.currentRowChanged.connect(self._on_row)
+
+        self.device_label = QLabel("Device: not probed yet")
+        self.device_label.setToolTip("Found when the first image is generated")
+        self.chain_label = QLabel("Chain: Sandbox (not started)")
+        self.account_label = QLabel("Account: none")
+        for w in (self.device_label, self.chain_label, self.account_label):
+            w.setContentsMargins(8, 0, 8, 0)
+            self.statusBar().addPermanentWidget(w)
+
+        self._build_menus()
+        self._restore_geometry()
+        keys = [s.key for s in SECTIONS]
+        last = ctx.settings.ui.last_section
+        self.sidebar.setCurrentRow(keys.index(last) if last in keys else 0)
+
+    # -- sections ---------------------------------------------------------------------------
+
+    def section_keys(self) -> list[str]:
+        return [s.key for s in SECTIONS]
+
+    def current_section(self) -> str:
+        return SECTIONS[self.sidebar.currentRow()].key
+
+    def show_section(self, key: str) -> None:
+        self.sidebar.setCurrentRow(self.section_keys().index(key))
+
+    def page(self, key: str) -> QWidget:
+        return self._pages.get(key) or self._build_page(SECTIONS[self.section_keys().index(key)])
+
+    def _build_page(self, spec: SectionSpec) -> QWidget:
+        module_name, _, func = spec.factory.partition(":")
+        page = getattr(importlib.import_module(module_name), func)(self.ctx)
+        holder = self._holders[spec.key]
+        index = self.stack.indexOf(holder)
+        self.stack.removeWidget(holder)
+        holder.deleteLater()
+        self.stack.insertWidget(index, page)
+        self._pages[spec.key] = page
+        return page
+
+    def _on_row(self, row: int) -> None:
+        if row < 0:
+            return
+        spec = SECTIONS[row]
+        page = self.page(spec.key)
+        self.stack.setCurrentWidget(page)
+        self.ctx.settings.ui.last_section = spec.key
+        self.section_changed.emit(spec.key)
+
+    def set_status(self, kind: str, text: str, tooltip: str = "") -> None:
+        """Update one status-bar field: ``device``, ``chain`` or ``account``."""
+        label = {"device": self.device_label, "chain": self.chain_label,
+                 "account": self.account_label}[kind]
+        label.setText(text)
+        if tooltip:
+            label.setToolTip(tooltip)
+
+    # -- menus and shortcuts ----------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        for i, spec in enumerate(SECTIONS):
+            action = QAction(spec.title, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(lambda _=False, k=spec.key: self.show_section(k))
+            view_menu.addAction(action)
+            self.addAction(action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self, f"About {APP_NAME}",
+            f"<b>{APP_NAME}</b> {__version__}<br>Local generation, signed provenance (C2PA) "
+            "and on-chain royalty splits.<br>Logs: " + str(self.ctx.paths.log_dir),
+        )
+
+    # -- geometry and lifecycle -------------------------------------------------------------
+
+    def _restore_geometry(self) -> None:
+        saved = self.ctx.settings.ui.window_geometry
+        if saved and self.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii"))):
+            return
+        self.resize(1200, 800)
+
+    def save_state(self) -> None:
+        geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+        self.ctx.settings.ui.window_geometry = geometry
+        try:
+            self.ctx.save_settings()
+        except OSError as exc:
+            log.error("settings not saved on close: %s", exc)
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        super().closeEvent(event)
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()

@@ -1,0 +1,32 @@
+"""The window's sections. A section is built the first time it is shown.
+
+``SECTIONS`` lists them in sidebar order; ``factory`` is ``"module:callable"`` taking the
+:class:`~studio.ui.context.AppContext` and returning a QWidget, imported lazily so heavy
+sections cost nothing at start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    key: str
+    title: str
+    factory: str
+    blurb: str = ""
+
+
+SECTIONS: list[SectionSpec] = [
+    SectionSpec("generate", "Generate", "studio.ui.sections.placeholder:generate",
+                "Create images on your own GPU"),
+    SectionSpec("library", "Library", "studio.ui.sections.placeholder:library",
+                "Everything you made or imported"),
+    SectionSpec("wallet", "Wallet", "studio.ui.sections.placeholder:wallet",
+                "Accounts kept in your OS keyring"),
+    SectionSpec("activity", "Activity", "studio.ui.sections.placeholder:activity",
+                "Transactions and mints"),
+    SectionSpec("settings", "Settings", "studio.ui.sections.settings_section:build",
+                "Appearance, folders, defaults"),
+]
