@@ -1,18 +1,14 @@
-# `make run` sets everything up and opens the studio on its defaults (sandbox chain, local
-# library); `make test` sets everything up and runs the whole test suite. Both are idempotent.
-.PHONY: setup run test lint bench
+# Shortcuts for the README commands (`bash scripts/dev.sh run|test`), both idempotent.
+.PHONY: run test lint bench
 
-setup:
-	scripts/bootstrap.sh
-
-run: setup
-	.venv/bin/studio
+run:
+	bash scripts/dev.sh run
 
 test:
-	scripts/test.sh
+	bash scripts/dev.sh test
 
-lint: setup
-	.venv/bin/ruff check .
+lint:
+	scripts/bootstrap.sh && .venv/bin/ruff check .
 
-bench: setup
-	.venv/bin/python bench/startup.py
+bench:
+	scripts/bootstrap.sh && .venv/bin/python bench/startup.py

@@ -49,7 +49,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(QIcon(str(resource("icons", "studio.svg"))))
         self.setStyleSheet(STYLE)
-        self.setMinimumSize(QSize(900, 600))
+        self.setMinimumSize(QSize(720, 480))
 
         central = QWidget()
         layout = QHBoxLayout(central)

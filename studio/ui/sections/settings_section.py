@@ -63,7 +63,10 @@ class SettingsSection(QWidget):
         reset = QPushButton("Reset all settings…")
         reset.setToolTip("Keep a backup of the current settings file and restore defaults")
         reset.clicked.connect(self._reset)
-        layout.addWidget(reset)
+        reset_row = QHBoxLayout()
+        reset_row.addWidget(reset)
+        reset_row.addStretch(1)
+        layout.addLayout(reset_row)
         layout.addStretch(1)
 
     def _theme_changed(self) -> None:

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Debian/Ubuntu packages the studio and its tests need. Installs only what is missing, so it
+# is a no-op (no sudo, no network) on a machine that already has them.
+set -euo pipefail
+PACKAGES=(
+  python3 python3-venv nodejs npm git make
+  xvfb xauth dbus dbus-x11 gnome-keyring
+  libegl1 libgl1 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
+  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
+  libxcb-randr0 libxcb-shape0 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1
+)
+command -v dpkg >/dev/null 2>&1 || { echo "system-deps: not a Debian-like system; install the equivalents of: ${PACKAGES[*]}" >&2; exit 0; }
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "system-deps: run as root: apt-get install ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+echo "system-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
