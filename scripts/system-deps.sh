@@ -2,8 +2,10 @@
 # Debian/Ubuntu packages the studio and its tests need. Installs only what is missing, so it
 # is a no-op (no sudo, no network) on a machine that already has them.
 set -euo pipefail
+# Tools found on PATH are kept as they are (node and npm often come from outside Debian).
+declare -A TOOLS=([python3]=python3 [node]=nodejs [npm]=npm [git]=git [make]=make)
 PACKAGES=(
-  python3 python3-venv nodejs npm git make
+  python3-venv
   xvfb xauth dbus dbus-x11 gnome-keyring
   libegl1 libgl1 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
@@ -11,6 +13,9 @@ PACKAGES=(
 )
 command -v dpkg >/dev/null 2>&1 || { echo "system-deps: not a Debian-like system; install the equivalents of: ${PACKAGES[*]}" >&2; exit 0; }
 missing=()
+for tool in "${!TOOLS[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("${TOOLS[$tool]}")
+done
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
