@@ -19,6 +19,11 @@ from studio.core.settings import SettingsStore
 
 COMMAND_MODULES: list[str] = [
     "studio.commands.library_cmd",
+    "studio.commands.verify_cmd",
+    "studio.commands.import_cmd",
+    "studio.commands.wallet_cmd",
+    "studio.commands.chain_cmd",
+    "studio.commands.generate_cmd",
 ]
 
 log = logging.getLogger(__name__)

@@ -43,6 +43,7 @@ class GenerationSettings:
     default_scheduler: str = "Euler a"
     default_width: int = 512
     default_height: int = 512
+    preview_every: int = 2  # steps between live previews
 
 
 @dataclass
@@ -68,6 +69,8 @@ class ChainProfile:
     confirmations: int = 1
     explorer_url: str = ""
     currency: str = "ETH"
+    # True when rpc_url above is a redacted form and the full URL is in the OS keyring.
+    rpc_in_keyring: bool = False
 
 
 @dataclass

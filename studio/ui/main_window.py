@@ -15,12 +15,11 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
     QStackedWidget,
     QWidget,
 )
 
-from studio import APP_NAME, __version__
+from studio import APP_NAME
 from studio.resources import resource
 from studio.ui.context import AppContext
 from studio.ui.sections import SECTIONS, SectionSpec
@@ -83,6 +82,9 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(w)
 
         self._build_menus()
+        from studio.ui.drop import install_import_handling
+
+        self.importer = install_import_handling(self)  # drops, paste, File > Import
         self._restore_geometry()
         keys = [s.key for s in SECTIONS]
         last = ctx.settings.ui.last_section
@@ -153,11 +155,9 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def _about(self) -> None:
-        QMessageBox.about(
-            self, f"About {APP_NAME}",
-            f"<b>{APP_NAME}</b> {__version__}<br>Local generation, signed provenance (C2PA) "
-            "and on-chain royalty splits.<br>Logs: " + str(self.ctx.paths.log_dir),
-        )
+        from studio.ui.about_dialog import AboutDialog
+
+        AboutDialog(self.ctx.paths, self).exec()
 
     # -- geometry and lifecycle -------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from studio.core.library.models import Asset, AssetOrigin
@@ -17,6 +18,38 @@ from studio.core.library.store import FileStore
 from studio.core.paths import StudioPaths
 
 log = logging.getLogger(__name__)
+
+
+class AssetView(StrEnum):
+    """The gallery's filters."""
+
+    ALL = "all"
+    GENERATED = "generated"
+    IMPORTED = "imported"
+    MINTED = "minted"
+    CREDENTIALS = "credentials"  # carries a C2PA manifest
+
+
+class AssetSort(StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    TITLE = "title"
+    LARGEST = "largest"
+
+
+_VIEW_SQL = {
+    AssetView.ALL: "1",
+    AssetView.GENERATED: "origin = 'generated'",
+    AssetView.IMPORTED: "origin IN ('imported', 'attested')",
+    AssetView.MINTED: "minted_at IS NOT NULL",
+    AssetView.CREDENTIALS: "manifest_label IS NOT NULL",
+}
+_SORT_SQL = {
+    AssetSort.NEWEST: "created_at DESC, id DESC",
+    AssetSort.OLDEST: "created_at ASC, id ASC",
+    AssetSort.TITLE: "lower(coalesce(nullif(title, ''), original_name)) ASC, id ASC",
+    AssetSort.LARGEST: "size DESC, id DESC",
+}
 
 
 class LibraryError(Exception):
@@ -96,12 +129,14 @@ class Library:
         width: int | None = None,
         height: int | None = None,
         manifest_label: str | None = None,
+        suffix: str | None = None,
     ) -> tuple[Asset, bool]:
         """Copy ``src`` into the store and record it. Returns (asset, newly_added).
 
-        A file whose sha256 is already in the library is not added twice.
+        A file whose sha256 is already in the library is not added twice. ``suffix`` (e.g.
+        from content sniffing) overrides the source name's suffix in the store.
         """
-        sha, rel, size = self.store.put_file(src, src.suffix)
+        sha, rel, size = self.store.put_file(src, src.suffix if suffix is None else suffix)
         return self._record(sha, rel, size, origin, media_type, title,
                             src.name if original_name is None else original_name,
                             width, height, manifest_label)
@@ -176,6 +211,37 @@ class Library:
             self._conn.execute(
                 "UPDATE assets SET manifest_label = ? WHERE id = ?", (label, asset_id)
             )
+
+    def find_assets(self, text: str = "", view: AssetView = AssetView.ALL,
+                    sort: AssetSort = AssetSort.NEWEST) -> list[Asset]:
+        """Assets matching ``text`` (title, file name, or a generation's prompt) in ``view``."""
+        where, params = [_VIEW_SQL[view]], []
+        if text.strip():
+            like = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%")\
+                .replace("_", "\\_") + "%"
+            fields = ["title", "original_name"]
+            if self._has_prompts():
+                fields.append("(SELECT group_concat(g.prompt, ' ') FROM generations g"
+                              " WHERE g.asset_id = assets.id)")
+            where.append("(" + " OR ".join(f"{f} LIKE ? ESCAPE '\\'" for f in fields) + ")")
+            params += [like] * len(fields)
+        rows = self.query(f"SELECT * FROM assets WHERE {' AND '.join(where)}"
+                          f" ORDER BY {_SORT_SQL[sort]}", tuple(params))
+        return [Asset.from_row(r) for r in rows]
+
+    def _has_prompts(self) -> bool:
+        # The generation component owns `generations`; search its prompts once it exists.
+        cols = {r["name"] for r in self.query("PRAGMA table_info(generations)")}
+        return {"asset_id", "prompt"} <= cols
+
+    def set_minted(self, asset_id: int, minted_at: float | None) -> None:
+        """Mark an asset minted (the chain workflow sets this) or not (None)."""
+        with self._lock:
+            self._conn.execute("UPDATE assets SET minted_at = ? WHERE id = ?",
+                               (minted_at, asset_id))
+
+    def minted_ids(self) -> set[int]:
+        return {r[0] for r in self.query("SELECT id FROM assets WHERE minted_at IS NOT NULL")}
 
     def path_of(self, asset: Asset) -> Path:
         return self.store.path_of(asset.store_path)

@@ -33,12 +33,19 @@ MIGRATIONS: list[str] = [
     CREATE INDEX assets_origin ON assets(origin);
     CREATE INDEX assets_created ON assets(created_at);
     """,
+    # 1 -> 2: a minted flag the gallery filters on (the chain workflow sets it)
+    """
+    ALTER TABLE assets ADD COLUMN minted_at REAL;
+    CREATE INDEX assets_minted ON assets(minted_at);
+    """,
 ]
 
 # Modules exporting COMPONENT and MIGRATIONS, applied in this order (later ones may reference
 # earlier tables). Add a domain's schema module here.
 SCHEMA_MODULES: list[str] = [
     "studio.core.library.schema",
+    "studio.core.chain.schema",
+    "studio.core.generation.schema",
 ]
 
 

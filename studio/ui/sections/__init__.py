@@ -19,13 +19,13 @@ class SectionSpec:
 
 
 SECTIONS: list[SectionSpec] = [
-    SectionSpec("generate", "Generate", "studio.ui.sections.placeholder:generate",
+    SectionSpec("generate", "Generate", "studio.ui.sections.generate_section:build",
                 "Create images on your own GPU"),
-    SectionSpec("library", "Library", "studio.ui.sections.placeholder:library",
+    SectionSpec("library", "Library", "studio.ui.sections.library_section:build",
                 "Everything you made or imported"),
-    SectionSpec("wallet", "Wallet", "studio.ui.sections.placeholder:wallet",
+    SectionSpec("wallet", "Wallet", "studio.ui.sections.wallet_section:build",
                 "Accounts kept in your OS keyring"),
-    SectionSpec("activity", "Activity", "studio.ui.sections.placeholder:activity",
+    SectionSpec("activity", "Activity", "studio.ui.sections.activity_section:build",
                 "Transactions and mints"),
     SectionSpec("settings", "Settings", "studio.ui.sections.settings_section:build",
                 "Appearance, folders, defaults"),

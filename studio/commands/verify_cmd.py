@@ -1,0 +1,191 @@
+"""``studio verify FILE``, ``studio attest ASSET_OR_FILE`` and ``studio identity ...``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+EXIT_FOR_STATE = {"trusted": 0, "valid": 0, "invalid": 1, "none": 2, "unreadable": 3}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("verify", help="check a file's content credentials (C2PA)",
+                       description="Exit status: 0 valid or trusted, 1 invalid, 2 no "
+                       "credentials, 3 unreadable file.")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.set_defaults(func=_verify)
+
+    a = sub.add_parser("attest", help="write a signed copy of an imported file; the original "
+                       "stays as it is")
+    a.add_argument("target", metavar="ASSET_OR_FILE", help="a library asset id or a file path")
+    a.add_argument("--out", type=Path, help="where to write the copy of a file (default: "
+                   "beside it, named NAME.attested.EXT)")
+    a.set_defaults(func=_attest)
+
+    i = sub.add_parser("identity", help="the signing identity (studio root CA + certificate)")
+    isub = i.add_subparsers(dest="identity_command", metavar="ACTION", required=True)
+    isub.add_parser("show", help="describe the current certificate").set_defaults(func=_show)
+    isub.add_parser("rotate", help="issue a new signing certificate and key").set_defaults(
+        func=_rotate)
+    isub.add_parser("new", help="start over with a new root CA and certificate (when the "
+                    "old keys are lost)").set_defaults(func=_new)
+    ex = isub.add_parser("export-root", help="write the studio root certificate (PEM) so "
+                         "others can trust it")
+    ex.add_argument("dest", type=Path)
+    ex.set_defaults(func=_export)
+    tr = isub.add_parser("trust", help="add a PEM root certificate to your trust anchors")
+    tr.add_argument("pem", type=Path)
+    tr.set_defaults(func=_trust)
+
+
+def _settings(ctx):
+    return ctx.settings.load().settings
+
+
+def _verify(args: argparse.Namespace, ctx) -> int:
+    from studio.core.provenance.reader import read_report
+    from studio.core.provenance.trust import load_anchor_files
+
+    settings = _settings(ctx)
+    report = read_report(args.file, load_anchor_files(settings.provenance.trust_anchors))
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, default=str))
+    else:
+        print(format_report(report))
+    return EXIT_FOR_STATE[report.state.value]
+
+
+def format_report(report) -> str:
+    lines = [f"{report.path}: {report.state_text}"]
+    if report.error:
+        lines.append(f"  {report.error}")
+    if report.has_credentials:
+        lines.append(f"  Badge:      {report.badge}")
+        for key, value in (("Signed by", report.signer), ("Issued by", report.issuer),
+                           ("Signed at", report.signed_at), ("App", report.claim_generator),
+                           ("Source", report.digital_source_type), ("Manifest",
+                                                                     report.manifest_label)):
+            if value:
+                lines.append(f"  {key + ':':<11} {value}")
+        for a in report.actions:
+            lines.append(f"  Action:     {a.get('action')}")
+        for ing in report.ingredients:
+            lines.append(f"  Ingredient: {ing.relationship} {ing.title}")
+        if report.attestation:
+            att = report.attestation
+            mark = "matches" if att["matches"] else "DOES NOT MATCH"
+            lines.append(f"  Wallet:     {att['address']} ({mark}: {att['reason']})")
+        if report.generation:
+            req = report.generation.get("request") or {}
+            lines.append(f"  Generation: seed {report.generation.get('seed')}, "
+                         f"prompt {str(req.get('prompt', ''))[:60]!r}")
+    for text in report.failures:
+        lines.append(f"  Problem:    {text}")
+    return "\n".join(lines)
+
+
+def _attest(args: argparse.Namespace, ctx) -> int:
+    from studio.cli import CliError
+    from studio.core.library import Library
+    from studio.core.provenance.attest import active_account, attest_asset, attest_file
+    from studio.core.provenance.identity import IdentityError
+    from studio.core.provenance.signing import SigningError
+
+    settings = _settings(ctx)
+    try:
+        account = active_account(ctx.paths, settings)
+        with Library.open(ctx.paths) as lib:
+            if args.target.isdigit() and not Path(args.target).exists():
+                asset = lib.get(int(args.target))
+                if asset is None:
+                    raise CliError(f"there is no asset {args.target} in the library", 2)
+                new = attest_asset(ctx.paths, settings, lib, asset, account)
+                print(f"attested asset {asset.id} as new asset {new.id} ({new.sha256[:12]})")
+                return 0
+            src = Path(args.target)
+            if not src.is_file():
+                raise CliError(f"{src} is not a file or a library asset id", 2)
+            dest = args.out or src.with_name(f"{src.stem}.attested{src.suffix}")
+            attest_file(src, dest, ctx.paths, settings, account)
+            from studio.core.library.models import AssetOrigin
+            from studio.core.provenance.reader import read_report
+
+            rep = read_report(dest)
+            new, _ = lib.add_file(dest, origin=AssetOrigin.ATTESTED,
+                                  media_type=rep.format or "application/octet-stream",
+                                  manifest_label=rep.manifest_label)
+            print(f"wrote {dest} (library asset {new.id}); {src} is unchanged")
+            return 0
+    except (IdentityError, SigningError, ValueError, OSError) as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _show(args: argparse.Namespace, ctx) -> int:
+    from studio.cli import CliError
+    from studio.core.provenance.identity import IdentityError, IdentityManager
+
+    try:
+        info = IdentityManager(ctx.paths).current().describe()
+    except IdentityError as exc:
+        raise CliError(str(exc)) from exc
+    for key, value in info.items():
+        print(f"{key:<10} {value}")
+    return 0
+
+
+def _rotate(args: argparse.Namespace, ctx) -> int:
+    from studio.cli import CliError
+    from studio.core.provenance.identity import IdentityError, IdentityManager
+
+    settings = _settings(ctx)
+    address = settings.wallet.active_account or None
+    mgr = IdentityManager(ctx.paths)
+    try:
+        ident = (mgr.rotate(settings.provenance.creator_name, address) if mgr.exists()
+                 else mgr.ensure(settings.provenance.creator_name, address))
+    except IdentityError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"new signing certificate, serial {ident.describe()['serial']}")
+    return 0
+
+
+def _new(args: argparse.Namespace, ctx) -> int:
+    from studio.cli import CliError
+    from studio.core.provenance.identity import IdentityError, IdentityManager
+
+    settings = _settings(ctx)
+    try:
+        ident = IdentityManager(ctx.paths).recreate(settings.provenance.creator_name,
+                                                     settings.wallet.active_account or None)
+    except IdentityError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"new studio root and signing certificate, serial {ident.describe()['serial']}")
+    return 0
+
+
+def _export(args: argparse.Namespace, ctx) -> int:
+    from studio.cli import CliError
+    from studio.core.provenance.identity import IdentityError, IdentityManager
+
+    try:
+        IdentityManager(ctx.paths).export_root(args.dest)
+    except (IdentityError, OSError) as exc:
+        raise CliError(str(exc)) from exc
+    print(f"studio root certificate written to {args.dest}")
+    return 0
+
+
+def _trust(args: argparse.Namespace, ctx) -> int:
+    from studio.cli import CliError
+    from studio.core.provenance.trust import TrustError, add_trust_anchor
+
+    loaded = ctx.settings.load().settings
+    try:
+        stored = add_trust_anchor(ctx.paths, loaded.provenance, args.pem)
+    except (TrustError, OSError) as exc:
+        raise CliError(str(exc)) from exc
+    ctx.settings.save(loaded)
+    print(f"trusting {args.pem} (copied to {stored})")
+    return 0

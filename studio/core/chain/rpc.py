@@ -1,0 +1,111 @@
+"""Talking to an RPC endpoint: connecting, the chain-id check, and the connection test.
+
+Errors carry the redacted URL only: an RPC URL may hold an API key.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from studio.core.chain.profiles import redact_url
+
+if TYPE_CHECKING:
+    from web3 import AsyncWeb3
+
+DEFAULT_TIMEOUT_S = 15.0
+
+
+class ChainError(Exception):
+    """A chain operation failed; the message is meant for the user."""
+
+
+class EndpointUnavailable(ChainError):
+    """The RPC endpoint could not be reached (retry later; nothing was lost)."""
+
+
+class ChainIdMismatch(ChainError):
+    def __init__(self, expected: int, actual: int, url: str) -> None:
+        super().__init__(
+            f"The endpoint {redact_url(url)} is on chain {actual}, but this profile expects "
+            f"chain {expected}. Nothing was sent; check the profile's RPC URL.")
+        self.expected = expected
+        self.actual = actual
+
+
+def connection_error(url: str, exc: BaseException) -> EndpointUnavailable:
+    reason = type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        reason = exc.strerror
+    elif str(exc):
+        # aiohttp puts the host (never the query) in its messages; redact anyway.
+        reason = str(exc).replace(url, redact_url(url))[:200]
+    return EndpointUnavailable(f"Cannot reach the RPC endpoint {redact_url(url)}: {reason}")
+
+
+def is_connection_failure(exc: BaseException) -> bool:
+    import aiohttp
+
+    return isinstance(exc, aiohttp.ClientError | OSError | TimeoutError)
+
+
+def connect(url: str, timeout: float = DEFAULT_TIMEOUT_S) -> AsyncWeb3:
+    from web3 import AsyncHTTPProvider, AsyncWeb3
+
+    return AsyncWeb3(AsyncHTTPProvider(url, request_kwargs={"timeout": timeout}))
+
+
+async def fetch_chain_id(w3: AsyncWeb3, url: str) -> int:
+    try:
+        return int(await w3.eth.chain_id)
+    except Exception as exc:
+        if is_connection_failure(exc):
+            raise connection_error(url, exc) from exc
+        raise ChainError(f"{redact_url(url)} did not answer eth_chainId: {exc}") from exc
+
+
+async def check_chain_id(w3: AsyncWeb3, expected: int, url: str) -> int:
+    """Refuse (ChainIdMismatch) unless the endpoint is on ``expected``."""
+    actual = await fetch_chain_id(w3, url)
+    if actual != expected:
+        raise ChainIdMismatch(expected, actual, url)
+    return actual
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    url: str  # redacted
+    chain_id: int
+    expected_chain_id: int
+    block_number: int
+    latency_ms: float  # one eth_blockNumber round trip
+    client: str
+
+    @property
+    def matches(self) -> bool:
+        return self.chain_id == self.expected_chain_id
+
+
+async def test_connection(url: str, expected_chain_id: int,
+                          timeout: float = DEFAULT_TIMEOUT_S) -> ConnectionReport:
+    """Chain id, latest block and round-trip latency of ``url``."""
+    w3 = connect(url, timeout)
+    try:
+        chain_id = await fetch_chain_id(w3, url)
+        try:
+            start = time.perf_counter()
+            block = int(await w3.eth.block_number)
+            latency = (time.perf_counter() - start) * 1000
+            client = str(await w3.client_version)
+        except Exception as exc:
+            if is_connection_failure(exc):
+                raise connection_error(url, exc) from exc
+            raise ChainError(f"{redact_url(url)} answered badly: {exc}") from exc
+        return ConnectionReport(redact_url(url), chain_id, expected_chain_id, block,
+                                round(latency, 1), client)
+    finally:
+        await w3.provider.disconnect()
+
+
+test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -1,0 +1,362 @@
+"""The transaction manager: checked, persisted, resumable sends (web3.py AsyncWeb3).
+
+Every send: chain id checked against the profile; an ``eth_call`` dry run and ``estimate_gas``
+(revert reasons decoded); EIP-1559 fees; the pending nonce re-read; the signed raw transaction
+written to the library BEFORE it is broadcast. After that, everything is found again by hash:
+receipts are followed to the profile's confirmations, block hashes are re-checked to notice
+reorgs, and :meth:`TransactionManager.resume_pending` picks up after a crash or a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from studio.core.chain.revert import decode_revert, revert_data
+from studio.core.chain.rpc import (
+    DEFAULT_TIMEOUT_S,
+    ChainError,
+    EndpointUnavailable,
+    check_chain_id,
+    connect,
+    connection_error,
+    is_connection_failure,
+)
+from studio.core.chain.txstore import TxRecord, TxStatus, TxStore
+from studio.core.library import Library
+from studio.core.settings import ChainProfile
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+log = logging.getLogger(__name__)
+
+# A replacement must raise both fee fields by at least 12.5 % (geth's default price bump).
+BUMP_NUM, BUMP_DEN = 9, 8
+_ALREADY_KNOWN = ("already known", "already imported", "known transaction", "alreadyknown")
+_NONCE_TOO_LOW = ("nonce too low", "noncetoolow", "oldnonce", "nonce is too low")
+
+
+class RevertError(ChainError):
+    """The dry run reverted: nothing was signed or sent."""
+
+    def __init__(self, reason: str, data: bytes | None = None) -> None:
+        super().__init__(f"The transaction would fail: {reason}. Nothing was sent.")
+        self.reason = reason
+        self.data = data
+
+
+class BroadcastRejected(ChainError):
+    """The node refused the transaction for good (recorded as failed)."""
+
+
+def bump(value: int) -> int:
+    """``value`` raised by at least 12.5 % (rounded up) and by at least 1."""
+    return max(value + 1, -(-value * BUMP_NUM // BUMP_DEN))
+
+
+def _rpc_message(exc: BaseException) -> str:
+    response = getattr(exc, "rpc_response", None)
+    if isinstance(response, dict) and isinstance(response.get("error"), dict):
+        return str(response["error"].get("message", exc))
+    return str(exc)
+
+
+def _hex(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    text = str(value)
+    return text if text.startswith("0x") else "0x" + text
+
+
+class TransactionManager:
+    """Sends and follows transactions for one profile. Use as ``async with``."""
+
+    def __init__(self, library: Library, profile: ChainProfile, url: str, *,
+                 timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self.profile = profile
+        self.url = url
+        self.store = TxStore(library)
+        self.w3 = connect(url, timeout)
+
+    async def __aenter__(self) -> TransactionManager:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.w3.provider.disconnect()
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    async def _rpc(self, coro):
+        """Await an RPC call, turning transport failures into EndpointUnavailable."""
+        try:
+            return await coro
+        except Exception as exc:
+            if is_connection_failure(exc):
+                raise connection_error(self.url, exc) from exc
+            raise
+
+    async def check_chain(self) -> None:
+        await check_chain_id(self.w3, self.profile.chain_id, self.url)
+
+    async def fees(self) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas) for the next block: room for the base fee
+        to double, plus the node's suggested tip."""
+        block = await self._rpc(self.w3.eth.get_block("latest"))
+        base = int(block.get("baseFeePerGas") or 0)
+        try:
+            tip = int(await self._rpc(self.w3.eth.max_priority_fee))
+        except EndpointUnavailable:
+            raise
+        except Exception:  # a node without eth_maxPriorityFeePerGas
+            tip = 10**9
+        return 2 * base + tip, tip
+
+    async def dry_run(self, tx: dict[str, Any], abi: Sequence[dict] | None = None) -> int:
+        """``eth_call`` then ``estimate_gas``; returns the gas estimate or raises RevertError."""
+        from web3.exceptions import ContractLogicError, Web3RPCError
+
+        for step in ("call", "estimate"):
+            try:
+                if step == "call":
+                    await self._rpc(self.w3.eth.call(tx, "latest"))
+                else:
+                    return int(await self._rpc(self.w3.eth.estimate_gas(tx)))
+            except (ContractLogicError, Web3RPCError) as exc:
+                data = revert_data(exc)
+                reason = decode_revert(data, abi) if data else _rpc_message(exc)
+                raise RevertError(reason, data) from exc
+        raise AssertionError("unreachable")
+
+    async def _next_nonce(self, address: str) -> int:
+        pending = int(await self._rpc(self.w3.eth.get_transaction_count(address, "pending")))
+        # A signed transaction no node has yet still holds its nonce.
+        local = self.store.highest_open_nonce(self.profile.chain_id, address)
+        return pending if local is None else max(pending, local + 1)
+
+    def _sign_and_persist(self, account: LocalAccount, tx: dict[str, Any], purpose: str,
+                          replaces: int | None = None) -> TxRecord:
+        signed = account.sign_transaction(tx)
+        return self.store.insert(
+            profile=self.profile.id, chain_id=self.profile.chain_id, from_addr=account.address,
+            to_addr=tx.get("to"), nonce=tx["nonce"], value=tx.get("value", 0),
+            data=_hex(tx.get("data", b"")), gas=tx["gas"], max_fee=tx["maxFeePerGas"],
+            max_priority_fee=tx["maxPriorityFeePerGas"], hash=_hex(signed.hash).lower(),
+            raw=_hex(signed.raw_transaction), status=str(TxStatus.SIGNED), purpose=purpose,
+            replaces=replaces)
+
+    # -- sending ------------------------------------------------------------------------------
+
+    async def prepare(self, account: LocalAccount, *, to: str | None, value: int = 0,
+                      data: bytes | str = b"", purpose: str = "",
+                      abi: Sequence[dict] | None = None, gas: int | None = None) -> TxRecord:
+        """Check, dry-run, sign and persist (status ``signed``); nothing is broadcast."""
+        from web3 import AsyncWeb3
+
+        await self.check_chain()  # before anything is signed
+        if to is not None:
+            if not AsyncWeb3.is_address(to):
+                raise ChainError(f"{to!r} is not an Ethereum address")
+            to = AsyncWeb3.to_checksum_address(to)
+        if value < 0:
+            raise ChainError("The value must not be negative")
+        data_bytes = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else data
+        call = {"from": account.address, "value": value, "data": data_bytes}
+        if to is not None:
+            call["to"] = to
+        estimate = await self.dry_run(call, abi)
+        if gas is None:
+            # Plain transfers cost exactly their estimate; contract calls get headroom.
+            gas = estimate if not data_bytes else estimate + estimate // 5
+        max_fee, tip = await self.fees()
+        tx = {**call, "gas": gas, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip,
+              "nonce": await self._next_nonce(account.address),
+              "chainId": self.profile.chain_id, "type": 2}
+        rec = self._sign_and_persist(account, tx, purpose)
+        log.info("tx #%d signed: %s nonce %d (%s)", rec.id, rec.hash, rec.nonce, purpose)
+        return rec
+
+    async def send(self, account: LocalAccount, *, to: str | None, value: int = 0,
+                   data: bytes | str = b"", purpose: str = "",
+                   abi: Sequence[dict] | None = None, gas: int | None = None) -> TxRecord:
+        rec = await self.prepare(account, to=to, value=value, data=data, purpose=purpose,
+                                 abi=abi, gas=gas)
+        return await self.broadcast(rec.id)
+
+    async def broadcast(self, tx_id: int) -> TxRecord:
+        """Send the persisted raw bytes. Safe to repeat: a node that already has them (or
+        mined them) is checked by hash. An unreachable endpoint leaves it retryable."""
+        from web3.exceptions import Web3RPCError
+
+        rec = self._get(tx_id)
+        if rec.is_final:
+            return rec
+        try:
+            await self.check_chain()
+            await self._rpc(self.w3.eth.send_raw_transaction(rec.raw))
+        except EndpointUnavailable as exc:
+            self.store.update(rec.id, error=str(exc))
+            raise
+        except Web3RPCError as exc:
+            message = _rpc_message(exc)
+            lowered = message.lower().replace(" ", "")
+            if any(k.replace(" ", "") in lowered for k in _ALREADY_KNOWN + _NONCE_TOO_LOW):
+                log.info("tx #%d: node says %r; checking by hash", rec.id, message)
+                return await self.refresh(rec.id, rebroadcast=False)
+            self.store.update(rec.id, status=str(TxStatus.FAILED), error=message)
+            raise BroadcastRejected(f"The node refused the transaction: {message}") from exc
+        log.info("tx #%d broadcast: %s", rec.id, rec.hash)
+        return self.store.update(rec.id, status=str(TxStatus.PENDING), error=None)
+
+    # -- following ----------------------------------------------------------------------------
+
+    def _get(self, tx_id: int) -> TxRecord:
+        rec = self.store.get(tx_id)
+        if rec is None:
+            raise ChainError(f"No transaction #{tx_id} in the library")
+        if rec.chain_id != self.profile.chain_id:
+            raise ChainError(f"Transaction #{tx_id} belongs to chain {rec.chain_id}, not to "
+                             f"{self.profile.name} ({self.profile.chain_id})")
+        return rec
+
+    async def refresh(self, tx_id: int, *, rebroadcast: bool = True) -> TxRecord:
+        """Look the transaction up by hash and record what the chain says now."""
+        from web3.exceptions import TransactionNotFound
+
+        rec = self._get(tx_id)
+        if rec.status in (TxStatus.CONFIRMED, TxStatus.REVERTED, TxStatus.REPLACED,
+                          TxStatus.FAILED):
+            return rec
+        try:
+            receipt = await self._rpc(self.w3.eth.get_transaction_receipt(rec.hash))
+        except TransactionNotFound:
+            receipt = None
+        if receipt is not None:
+            return await self._record_receipt(rec, receipt)
+
+        changes: dict[str, Any] = {}
+        if rec.block_hash is not None:  # it was mined, and that block is gone: a reorg
+            log.warning("tx #%d: block %s no longer holds it (reorg)", rec.id, rec.block_hash)
+            changes = {"status": str(TxStatus.PENDING), "block_number": None,
+                       "block_hash": None, "confirmations": 0, "reorgs": rec.reorgs + 1,
+                       "error": f"Block {rec.block_number} was reorganised away; "
+                                "waiting for the transaction to be mined again"}
+        try:
+            await self._rpc(self.w3.eth.get_transaction(rec.hash))
+            known = True
+        except TransactionNotFound:
+            known = False
+        if known:
+            changes.setdefault("status", str(TxStatus.PENDING))
+            return self.store.update(rec.id, **changes) if changes or \
+                rec.status != TxStatus.PENDING else rec
+        mined_nonce = int(await self._rpc(
+            self.w3.eth.get_transaction_count(rec.from_addr, "latest")))
+        if mined_nonce > rec.nonce:
+            return self.store.update(rec.id, status=str(TxStatus.REPLACED),
+                                     error="Another transaction with the same nonce was mined",
+                                     block_number=None, block_hash=None, confirmations=0)
+        if changes:
+            rec = self.store.update(rec.id, **changes)
+        if rebroadcast:
+            log.info("tx #%d unknown to the node; rebroadcasting its raw bytes", rec.id)
+            return await self.broadcast(rec.id)
+        return rec
+
+    async def _record_receipt(self, rec: TxRecord, receipt: Any) -> TxRecord:
+        from web3.exceptions import BlockNotFound
+
+        number = int(receipt["blockNumber"])
+        block_hash = _hex(receipt["blockHash"]).lower()
+        try:
+            # The node's canonical block at that height must be the receipt's block.
+            canonical = await self._rpc(self.w3.eth.get_block(number))
+            if _hex(canonical["hash"]).lower() != block_hash:
+                log.warning("tx #%d: receipt block %s is not canonical", rec.id, block_hash)
+                return rec
+        except BlockNotFound:
+            pass  # anvil reloaded from a state dump keeps receipts but not old blocks
+        latest = int(await self._rpc(self.w3.eth.block_number))
+        confirmations = max(0, latest - number + 1)
+        changes: dict[str, Any] = {"block_number": number, "block_hash": block_hash,
+                                   "confirmations": confirmations}
+        if rec.block_hash is not None and rec.block_hash != block_hash:
+            changes["reorgs"] = rec.reorgs + 1
+        ok = int(receipt["status"]) == 1
+        if confirmations >= self.profile.confirmations:
+            changes["status"] = str(TxStatus.CONFIRMED if ok else TxStatus.REVERTED)
+        else:
+            changes["status"] = str(TxStatus.INCLUDED)
+        changes["error"] = None if ok else "The transaction was mined but reverted"
+        return self.store.update(rec.id, **changes)
+
+    async def wait(self, tx_id: int, *, timeout: float = 120.0,
+                   poll_interval: float = 1.0) -> TxRecord:
+        """Refresh until the transaction is final (confirmed, reverted, replaced, failed)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            rec = await self.refresh(tx_id)
+            if rec.is_final:
+                return rec
+            if loop.time() >= deadline:
+                raise ChainError(f"Transaction #{tx_id} is still {rec.status} after "
+                                 f"{timeout:.0f} s; it is saved and will be followed later")
+            await asyncio.sleep(poll_interval)
+
+    async def resume_pending(self) -> list[TxRecord]:
+        """After a restart: re-check every non-final transaction of this chain by hash and
+        rebroadcast the raw bytes of any the node does not know."""
+        await self.check_chain()
+        out = []
+        for rec in self.store.non_final(self.profile.chain_id):
+            try:
+                out.append(await self.refresh(rec.id))
+            except BroadcastRejected as exc:
+                log.warning("tx #%d: %s", rec.id, exc)
+                out.append(self._get(rec.id))
+        return out
+
+    # -- replacement --------------------------------------------------------------------------
+
+    async def _replace(self, tx_id: int, account: LocalAccount, *, cancel: bool) -> TxRecord:
+        rec = await self.refresh(tx_id, rebroadcast=False)
+        if rec.status not in (TxStatus.SIGNED, TxStatus.PENDING):
+            raise ChainError(f"Transaction #{tx_id} is {rec.status}; only a transaction that "
+                             "is not mined yet can be sped up or cancelled")
+        if account.address != rec.from_addr:
+            raise ChainError("Only the account that sent a transaction can replace it")
+        max_fee, tip = await self.fees()
+        new_tip = max(bump(rec.max_priority_fee), tip)
+        new_max = max(bump(rec.max_fee), max_fee, new_tip)
+        tx: dict[str, Any] = {
+            "from": rec.from_addr, "nonce": rec.nonce, "chainId": rec.chain_id, "type": 2,
+            "maxFeePerGas": new_max, "maxPriorityFeePerGas": new_tip,
+        }
+        if cancel:  # a zero-value self-transfer takes the nonce
+            tx.update(to=rec.from_addr, value=0, data=b"", gas=21_000)
+            purpose = f"cancel #{rec.id}"
+        else:
+            tx.update(value=rec.value, data=bytes.fromhex(rec.data.removeprefix("0x")),
+                      gas=rec.gas)
+            if rec.to_addr:
+                tx["to"] = rec.to_addr
+            purpose = f"speed-up #{rec.id}" + (f": {rec.purpose}" if rec.purpose else "")
+        new = self._sign_and_persist(account, tx, purpose, replaces=rec.id)
+        log.info("tx #%d replaces #%d (%s)", new.id, rec.id, "cancel" if cancel else "speed-up")
+        return await self.broadcast(new.id)
+
+    async def speed_up(self, tx_id: int, account: LocalAccount) -> TxRecord:
+        return await self._replace(tx_id, account, cancel=False)
+
+    async def cancel(self, tx_id: int, account: LocalAccount) -> TxRecord:
+        return await self._replace(tx_id, account, cancel=True)
+
+
+def explorer_tx_url(profile: ChainProfile, tx_hash: str) -> str | None:
+    return f"{profile.explorer_url.rstrip('/')}/tx/{tx_hash}" if profile.explorer_url else None

@@ -1,0 +1,122 @@
+"""Checks that a sniffed file is whole and safe before it enters the library.
+
+Images Pillow decodes are decoded in full (a truncated or corrupt file fails here) under a
+pixel limit that stops decompression bombs; container formats get a cheap structure walk
+(box or chunk sizes must fit the file) so a cut-off video is caught without a decoder.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from studio.core.importing.sniff import DNG, MediaFormat
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+# Pillow's own default (about 89 Mpx, a 9500 x 9500 image); more is treated as a bomb.
+MAX_PIXELS = 89_478_485
+THUMB_SIZE = 256
+_BMFF_MIMES = {"video/mp4", "video/x-m4v", "video/quicktime", "audio/mp4", "image/heic",
+               "image/heif", "image/avif"}
+
+
+class ProbeError(Exception):
+    """The file is not acceptable; the message says why, in plain words."""
+
+
+@dataclass
+class ProbeResult:
+    width: int | None = None
+    height: int | None = None
+    thumbnail: Image | None = None  # a small RGB(A) image, or None: use an icon
+
+
+def probe(path: Path, fmt: MediaFormat) -> ProbeResult:
+    size = os.stat(path).st_size
+    if fmt.mime in _BMFF_MIMES:
+        _check_bmff(path, size)
+    elif fmt.mime in ("audio/wav", "video/x-msvideo", "image/webp"):
+        _check_riff(path, size)
+    if fmt.decodable:
+        return _decode_image(path, fmt)
+    if fmt is DNG:
+        try:  # DNG is TIFF-shaped: Pillow often reads its preview; no preview is no error
+            return _decode_image(path, fmt)
+        except ProbeError:
+            return ProbeResult()
+    return ProbeResult()
+
+
+def _decode_image(path: Path, fmt: MediaFormat) -> ProbeResult:
+    from PIL import Image, ImageOps
+
+    with warnings.catch_warnings():
+        # Pillow warns between 1x and 2x its limit and raises above; both are refused here.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as img:
+                width, height = img.size
+                if width * height > MAX_PIXELS:
+                    raise ProbeError(_bomb(width, height))
+                if fmt.mime == "image/jpeg":
+                    # Decode at reduced scale: the whole file is still read and checked.
+                    img.draft("RGB", (THUMB_SIZE * 2, THUMB_SIZE * 2))
+                img.load()
+                thumb = ImageOps.exif_transpose(img) if fmt.mime != "image/gif" else img
+                thumb = thumb.convert("RGBA" if "A" in thumb.getbands() or
+                                      "transparency" in img.info else "RGB")
+                thumb.thumbnail((THUMB_SIZE, THUMB_SIZE))
+                return ProbeResult(width, height, thumb)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ProbeError(f"refused as a possible decompression bomb ({exc})") from exc
+        except ProbeError:
+            raise
+        except (OSError, SyntaxError, ValueError, struct.error, EOFError,
+                Image.UnidentifiedImageError) as exc:
+            raise ProbeError(f"the {fmt.name} image is truncated or corrupt ({exc})") from exc
+
+
+def _bomb(width: int, height: int) -> str:
+    return (f"refused as a possible decompression bomb: {width} x {height} pixels is more "
+            f"than the {MAX_PIXELS:,} allowed")
+
+
+def _check_bmff(path: Path, size: int) -> None:
+    """Walk the top-level boxes: each must fit inside the file (a cut-off file fails)."""
+    pos = 0
+    with open(path, "rb") as fh:
+        while pos < size:
+            fh.seek(pos)
+            header = fh.read(16)
+            if len(header) < 8:
+                raise ProbeError(f"the file is truncated (incomplete box header at byte {pos})")
+            box_size, box_type = struct.unpack(">I4s", header[:8])
+            if box_size == 1:
+                if len(header) < 16:
+                    raise ProbeError("the file is truncated (incomplete large box header)")
+                (box_size,) = struct.unpack(">Q", header[8:16])
+            elif box_size == 0:
+                return  # the last box runs to the end of the file
+            if box_size < 8:
+                raise ProbeError(f"the file is corrupt (bad box size {box_size} at byte {pos})")
+            if pos + box_size > size:
+                name = box_type.decode("latin-1", "replace")
+                raise ProbeError(f"the file is truncated (box '{name}' ends after the file)")
+            pos += box_size
+
+
+def _check_riff(path: Path, size: int) -> None:
+    with open(path, "rb") as fh:
+        header = fh.read(12)
+    if len(header) < 12:
+        raise ProbeError("the file is truncated (incomplete RIFF header)")
+    (declared,) = struct.unpack("<I", header[4:8])
+    if declared + 8 > size:
+        raise ProbeError(f"the file is truncated ({size:,} bytes of the {declared + 8:,} "
+                         "its header declares)")

@@ -1,0 +1,144 @@
+"""Wallet attestation: the creator's wallet vouches for the signing certificate.
+
+C2PA cannot sign with secp256k1, so the wallet signs (EIP-712) a statement binding the signing
+certificate's public key (SHA-256 of its SubjectPublicKeyInfo) and serial number to the wallet
+address, with a date. Every manifest carries the statement, the signature and the certificate
+as the custom assertion ``org.provenance-studio.wallet-binding``. A verifier recovers the
+address from the signature and checks that the statement names the key that signed the
+manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any, Protocol
+
+BINDING_LABEL = "org.provenance-studio.wallet-binding"
+STATEMENT = ("I, the holder of this wallet, attest that the certificate with this public key "
+             "signs content credentials on my behalf.")
+_TYPES = {
+    "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"}],
+    "WalletBinding": [
+        {"name": "statement", "type": "string"},
+        {"name": "wallet", "type": "address"},
+        {"name": "spkiSha256", "type": "bytes32"},
+        {"name": "certSerial", "type": "string"},
+        {"name": "issuedAt", "type": "uint256"},
+    ],
+}
+_DOMAIN = {"name": "Provenance Studio wallet binding", "version": "1"}
+
+
+class SigningAccount(Protocol):
+    """What attestation needs from a wallet: eth_account's LocalAccount fits."""
+
+    address: str
+
+    def sign_typed_data(self, domain_data: Any = None, message_types: Any = None,
+                        message_data: Any = None, full_message: Any = None) -> Any: ...
+
+
+class AttestationError(Exception):
+    """The wallet could not attest; the message is meant for the user."""
+
+
+def spki_sha256(cert_pem: str) -> str:
+    """Hex SHA-256 of the first certificate's SubjectPublicKeyInfo (DER)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    cert = x509.load_pem_x509_certificates(cert_pem.encode("ascii"))[0]
+    spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(spki).hexdigest()
+
+
+def typed_data(wallet: str, spki_hex: str, cert_serial: int, issued_at: int) -> dict[str, Any]:
+    return {
+        "types": _TYPES,
+        "primaryType": "WalletBinding",
+        "domain": dict(_DOMAIN),
+        "message": {
+            "statement": STATEMENT,
+            "wallet": wallet,
+            "spkiSha256": "0x" + spki_hex,
+            # Decimal, as C2PA readers print the signing certificate's serial number.
+            "certSerial": str(cert_serial),
+            "issuedAt": issued_at,
+        },
+    }
+
+
+def make_binding(account: SigningAccount, cert_pem: str,
+                 issued_at: int | None = None) -> dict[str, Any]:
+    """Have ``account`` sign the binding for the end-entity certificate in ``cert_pem``."""
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificates(cert_pem.encode("ascii"))[0]
+    data = typed_data(account.address, spki_sha256(cert_pem), cert.serial_number,
+                      int(time.time()) if issued_at is None else issued_at)
+    try:
+        signed = account.sign_typed_data(full_message=data)
+    except Exception as exc:
+        raise AttestationError(f"The wallet could not sign the attestation: {exc}") from exc
+    leaf_pem = cert.public_bytes(_pem()).decode("ascii")
+    return {
+        "scheme": "eip712",
+        "typed_data": data,
+        "signature": "0x" + bytes(signed.signature).hex(),
+        "certificate": leaf_pem,
+    }
+
+
+def _pem():
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return Encoding.PEM
+
+
+def verify_binding(binding: dict[str, Any], manifest_cert_serial: str | None) -> dict[str, Any]:
+    """Check a binding assertion against the certificate that signed the manifest.
+
+    Returns {"address", "recovered", "matches", "reason", "spki_sha256", "issued_at"}; never
+    raises for bad input, a malformed binding simply does not match.
+    """
+    out: dict[str, Any] = {"address": None, "recovered": None, "matches": False,
+                           "reason": "", "spki_sha256": None, "issued_at": None}
+    try:
+        data = binding["typed_data"]
+        msg = data["message"]
+        out["address"] = msg["wallet"]
+        out["spki_sha256"] = str(msg["spkiSha256"]).removeprefix("0x")
+        out["issued_at"] = time.strftime("%Y-%m-%d %H:%M UTC",
+                                         time.gmtime(int(msg["issuedAt"])))
+        recovered = _recover(data, binding["signature"])
+    except Exception as exc:  # malformed data: report it, never crash a read
+        out["reason"] = f"The wallet binding is malformed ({type(exc).__name__}: {exc})."
+        return out
+    out["recovered"] = recovered
+    if recovered.lower() != str(msg["wallet"]).lower():
+        out["reason"] = (f"The binding names wallet {msg['wallet']} but was signed by "
+                         f"{recovered}.")
+    elif manifest_cert_serial is None or str(msg["certSerial"]) != str(manifest_cert_serial):
+        out["reason"] = "The wallet vouched for a different signing certificate."
+    elif binding.get("certificate") and _cert_mismatch(binding["certificate"], msg):
+        out["reason"] = "The wallet vouched for a different signing key."
+    else:
+        out["matches"] = True
+        out["reason"] = "The wallet's signature covers the key that signed this file."
+    return out
+
+
+def _recover(data: dict[str, Any], signature: str) -> str:
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    return Account.recover_message(encode_typed_data(full_message=data), signature=signature)
+
+
+def _cert_mismatch(cert_pem: str, msg: dict[str, Any]) -> bool:
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificates(cert_pem.encode("ascii"))[0]
+    return (spki_sha256(cert_pem) != str(msg["spkiSha256"]).removeprefix("0x")
+            or str(cert.serial_number) != str(msg["certSerial"]))

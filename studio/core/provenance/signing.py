@@ -1,0 +1,222 @@
+"""Build and sign C2PA manifests for the studio's outputs.
+
+Signing is always the last step: the bytes returned are written as they are. The generation
+output step gets its signer from :func:`make_generation_signer`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio import APP_NAME, __version__
+from studio.core.paths import StudioPaths
+from studio.core.provenance.attestation import BINDING_LABEL, SigningAccount, make_binding
+from studio.core.provenance.formats import sniff_mime
+from studio.core.provenance.identity import IdentityManager, SigningIdentity
+from studio.core.provenance.reader import GENERATION_LABEL, TRAINING_MINING_LABEL
+from studio.core.provenance.report import COMPOSITE_TRAINED, TRAINED
+
+log = logging.getLogger(__name__)
+
+SIGNABLE = {"image/png", "image/jpeg", "image/webp"}
+THUMBNAIL_EDGE = 256  # long edge in pixels: enough for the inspector, small in the file
+_TRAINING_KEYS = ("cawg.ai_inference", "cawg.ai_generative_training", "cawg.ai_training",
+                  "cawg.data_mining")
+
+
+class SigningError(Exception):
+    """Signing failed; the message is meant for the user. The input is left untouched."""
+
+
+@dataclass(frozen=True)
+class Parent:
+    """A source file recorded as the ``parentOf`` ingredient."""
+
+    data: bytes
+    title: str
+
+
+def _now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def software_agent() -> dict[str, str]:
+    return {"name": APP_NAME, "version": __version__}
+
+
+def training_mining(policy: str) -> dict[str, Any]:
+    use = policy if policy in ("allowed", "notAllowed", "constrained") else "notAllowed"
+    return {"entries": {k: {"use": use} for k in _TRAINING_KEYS}}
+
+
+def request_dict(request: Any) -> dict[str, Any]:
+    """A GenerationRequest (anything with ``to_json()``), a JSON string, or a plain dict."""
+    if hasattr(request, "to_json"):
+        request = request.to_json()
+    if isinstance(request, str | bytes):
+        request = json.loads(request)
+    if not isinstance(request, dict):
+        raise SigningError(f"The generation request is not a JSON object ({type(request)}).")
+    return request
+
+
+def _find_model_hash(req: dict[str, Any]) -> str | None:
+    for key in ("model_sha256", "model_hash", "sha256"):
+        if isinstance(req.get(key), str):
+            return req[key]
+    model = req.get("model")
+    if isinstance(model, dict):
+        return _find_model_hash(model)
+    return None
+
+
+def generation_manifest(req: dict[str, Any], seed: int, *, binding: dict[str, Any] | None,
+                        policy: str, img2img: bool) -> dict[str, Any]:
+    agent = software_agent()
+    if img2img:
+        actions = [
+            {"action": "c2pa.opened", "softwareAgent": agent, "when": _now(),
+             "parameters": {"ingredientIds": ["parent"]}},
+            {"action": "c2pa.edited", "softwareAgent": agent, "when": _now(),
+             "digitalSourceType": COMPOSITE_TRAINED,
+             "description": "Image-to-image generation from the source image"},
+        ]
+    else:
+        actions = [{"action": "c2pa.created", "softwareAgent": agent, "when": _now(),
+                    "digitalSourceType": TRAINED}]
+    assertions: list[dict[str, Any]] = [
+        {"label": "c2pa.actions.v2", "data": {"actions": actions}},
+        {"label": GENERATION_LABEL,
+         "data": {"request": req, "seed": int(seed), "model_sha256": _find_model_hash(req)}},
+        {"label": TRAINING_MINING_LABEL, "data": training_mining(policy)},
+    ]
+    if binding is not None:
+        assertions.append({"label": BINDING_LABEL, "data": binding})
+    return _manifest(str(req.get("prompt", ""))[:80] or "Generated image", assertions)
+
+
+def _manifest(title: str, assertions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "claim_generator_info": [software_agent()],
+        "title": title,
+        "assertions": assertions,
+    }
+
+
+def _settings_context(identity: SigningIdentity):
+    import c2pa
+
+    config = {
+        "builder": {"thumbnail": {"enabled": True, "long_edge": THUMBNAIL_EDGE,
+                                  "prefer_smallest_format": True, "quality": "medium"}},
+        "verify": {"verify_after_sign": False},
+    }
+    return c2pa.Context(c2pa.Settings.from_dict(config))
+
+
+def sign_bytes(data: bytes, manifest: dict[str, Any], identity: SigningIdentity,
+               parent: Parent | None = None) -> bytes:
+    """Embed a manifest in ``data`` (PNG, JPEG or WebP, told apart by content) and sign it."""
+    import c2pa
+
+    mime = sniff_mime(data[:64])
+    if mime not in SIGNABLE:
+        raise SigningError(f"Only PNG, JPEG and WebP files can be signed here (this file is "
+                           f"{mime or 'of an unknown type'}).")
+    try:
+        builder = c2pa.Builder(json.dumps(manifest), context=_settings_context(identity))
+        with builder:
+            if parent is not None:
+                pmime = sniff_mime(parent.data[:64])
+                if pmime is None:
+                    raise SigningError("The source file's format is not recognised.")
+                builder.add_ingredient(
+                    json.dumps({"title": parent.title, "relationship": "parentOf",
+                                "label": "parent"}),
+                    pmime, io.BytesIO(parent.data))
+            info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256,
+                                       identity.chain_pem.encode("ascii"),
+                                       identity.key_pem.encode("ascii"), None)
+            with c2pa.Signer.from_info(info) as signer:
+                out = io.BytesIO()
+                builder.sign(signer, mime, io.BytesIO(data), out)
+                return out.getvalue()
+    except c2pa.C2paError as exc:
+        raise SigningError(f"Signing failed: {exc}") from exc
+
+
+def _provenance_settings(settings: Any):
+    return getattr(settings, "provenance", settings)
+
+
+class GenerationSigner:
+    """``sign(png_bytes, request, seed, parent=None) -> signed bytes``; thread-safe.
+
+    The identity and the wallet binding are made once, on the first call (so a window that
+    never generates never touches the keyring).
+    """
+
+    def __init__(self, paths: StudioPaths, settings: Any, account: SigningAccount | None) -> None:
+        self.paths, self.account = paths, account
+        self.prov = _provenance_settings(settings)
+        self._lock = threading.Lock()
+        self._identity: SigningIdentity | None = None
+        self._binding: dict[str, Any] | None = None
+
+    def prepare(self) -> tuple[SigningIdentity, dict[str, Any] | None]:
+        with self._lock:
+            if self._identity is None:
+                address = self.account.address if self.account is not None else None
+                ident = IdentityManager(self.paths).ensure(self.prov.creator_name, address)
+                self._binding = (make_binding(self.account, ident.cert_pem)
+                                 if self.account is not None else None)
+                self._identity = ident
+            return self._identity, self._binding
+
+    def __call__(self, data: bytes, request: Any, seed: int,
+                 parent: Path | Parent | None = None) -> bytes:
+        identity, binding = self.prepare()
+        req = request_dict(request)
+        if parent is None and isinstance(req.get("init_image"), str):
+            init = Path(req["init_image"])
+            parent = init if init.is_file() else None
+        if isinstance(parent, Path):
+            parent = Parent(parent.read_bytes(), parent.name)
+        manifest = generation_manifest(req, seed, binding=binding,
+                                       policy=self.prov.training_mining,
+                                       img2img=parent is not None)
+        return sign_bytes(data, manifest, identity, parent)
+
+
+def make_generation_signer(paths: StudioPaths, settings: Any,
+                           account: SigningAccount | None) -> Callable[..., bytes]:
+    """The ``sign`` callable for ``store_output(..., sign=...)``: ``sign(png, request, seed)``.
+
+    ``settings`` is the app Settings (or its ProvenanceSettings); ``account`` the active
+    wallet's LocalAccount (None signs without a wallet binding).
+    """
+    return GenerationSigner(paths, settings, account)
+
+
+def attest_manifest(title: str, binding: dict[str, Any] | None, policy: str) -> dict[str, Any]:
+    """The manifest for "Attest…": the original is the parent; nothing was changed."""
+    agent = software_agent()
+    assertions: list[dict[str, Any]] = [
+        {"label": "c2pa.actions.v2", "data": {"actions": [
+            {"action": "c2pa.opened", "softwareAgent": agent, "when": _now(),
+             "parameters": {"ingredientIds": ["parent"]}},
+        ]}},
+        {"label": TRAINING_MINING_LABEL, "data": training_mining(policy)},
+    ]
+    if binding is not None:
+        assertions.append({"label": BINDING_LABEL, "data": binding})
+    return _manifest(title, assertions)

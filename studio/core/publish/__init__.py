@@ -1,0 +1,1 @@
+"""Publishing: NFT metadata, IPFS CIDs computed locally, and CAR export."""

@@ -1,0 +1,1 @@
+"""The library gallery: a virtualised grid (model, view, delegate) with off-thread thumbnails."""

@@ -1,0 +1,382 @@
+"""The inspector: an asset's content credentials, following the C2PA UX levels.
+
+Level 1 is a badge (AI-generated, AI-edited, camera-captured, no credentials, invalid), level 2
+a summary (signer, app, date, thumbnail), level 3 the detail (actions, ingredient tree,
+generation parameters, wallet binding, validation failures in plain words). The report is read
+on a pool thread; a newer selection makes older results stale, and they are dropped.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.library.models import Asset, AssetOrigin
+from studio.ui.context import AppContext
+
+log = logging.getLogger(__name__)
+
+_BADGE_COLOURS = {
+    "AI-generated": "#6b4fd8",
+    "AI-edited": "#8a5cd0",
+    "Camera-captured": "#2f7d4f",
+    "Content credentials": "#2f6d9d",
+    "No credentials": "#6f6f6f",
+    "Invalid credentials": "#b3261e",
+}
+
+
+class _Signals(QObject):
+    done = Signal(int, object)  # (request id, result)
+    failed = Signal(int, str)
+
+
+class _Task(QRunnable):
+    """Runs ``fn`` on a pool thread and reports through queued Qt signals."""
+
+    def __init__(self, request: int, fn: Callable[[], Any], signals: _Signals) -> None:
+        super().__init__()
+        self.request, self.fn, self.signals = request, fn, signals
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except Exception as exc:  # reported to the user, logged with its traceback
+            log.exception("inspector task failed")
+            self.signals.failed.emit(self.request, str(exc) or type(exc).__name__)
+        else:
+            self.signals.done.emit(self.request, result)
+
+
+def _read_for(ctx: AppContext, asset: Asset):
+    from studio.core.provenance.reader import read_report
+    from studio.core.provenance.trust import load_anchor_files
+
+    anchors = load_anchor_files(ctx.settings.provenance.trust_anchors)
+    return read_report(ctx.library.path_of(asset), anchors)
+
+
+class InspectorPanel(QWidget):
+    """Shows one asset's metadata and credentials. ``show_asset(None)`` clears it."""
+
+    report_ready = Signal(object)  # the ProvenanceReport shown (tests and the gallery listen)
+    attested = Signal(object)  # the new Asset made by "Attest..."
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.asset: Asset | None = None
+        self.report = None
+        self._request = 0
+        self._pool = QThreadPool.globalInstance()
+        self._signals = _Signals(self)
+        self._signals.done.connect(self._on_done)
+        self._signals.failed.connect(self._on_failed)
+        self.setMinimumWidth(280)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        self._layout = QVBoxLayout(body)
+        self._layout.setContentsMargins(12, 12, 12, 12)
+        scroll.setWidget(body)
+        outer.addWidget(scroll)
+
+        self.heading = QLabel("Nothing selected")
+        self.heading.setObjectName("inspectorHeading")
+        self.heading.setStyleSheet("font-size: 16px; font-weight: 600;")
+        self.heading.setWordWrap(True)
+        self.badge = QLabel()
+        self.badge.setObjectName("provenanceBadge")
+        self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.badge.hide()
+        self.state_label = QLabel()
+        self.state_label.setWordWrap(True)
+
+        self.thumbnail = QLabel()
+        self.thumbnail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.thumbnail.hide()
+        self.summary = QFormLayout()
+        self.summary.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.basic = QFormLayout()
+
+        self.details = QTreeWidget()
+        self.details.setHeaderLabels(["Detail", "Value"])
+        self.details.setColumnWidth(0, 150)
+        self.details.setMinimumHeight(220)
+        self.details.setAlternatingRowColors(True)
+        self.details.hide()
+
+        buttons = QHBoxLayout()
+        self.attest_button = QPushButton("Attest…")
+        self.attest_button.setToolTip(
+            "Write a signed copy whose credentials name this file as its source (Ctrl+Shift+A)."
+            " The original stays as it is.")
+        self.attest_button.clicked.connect(self._attest)
+        self.attest_button.hide()
+        self.copy_button = QPushButton("Copy report")
+        self.copy_button.setToolTip("Copy the full report as JSON")
+        self.copy_button.clicked.connect(self._copy_json)
+        self.copy_button.hide()
+        buttons.addWidget(self.attest_button)
+        buttons.addWidget(self.copy_button)
+        buttons.addStretch(1)
+        QShortcut(QKeySequence("Ctrl+Shift+A"), self, activated=self._attest_shortcut,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+        self._layout.addWidget(self.heading)
+        self._layout.addLayout(self.basic)
+        self._layout.addWidget(self.badge)
+        self._layout.addWidget(self.state_label)
+        self._layout.addWidget(self.thumbnail)
+        self._layout.addLayout(self.summary)
+        self._layout.addWidget(self.details, 1)
+        self._layout.addLayout(buttons)
+        self._layout.addStretch(0)
+
+    # -- public -----------------------------------------------------------------------------
+
+    def show_asset(self, asset: Asset | None) -> None:
+        self._request += 1
+        self.asset, self.report = asset, None
+        self._clear()
+        if asset is None:
+            self.heading.setText("Nothing selected")
+            return
+        self.heading.setText(asset.title or asset.original_name or f"Asset {asset.id}")
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(asset.created_at))
+        size = f"{asset.width} × {asset.height}" if asset.width and asset.height else "—"
+        for key, value in (("Origin", asset.origin.value.capitalize()), ("Type", asset.media_type),
+                           ("Size", size), ("File size", _bytes(asset.size)),
+                           ("Added", when), ("SHA-256", asset.sha256[:16] + "…")):
+            self.basic.addRow(key, _selectable(value))
+        self.state_label.setText("Checking content credentials…")
+        self._run(lambda: _read_for(self.ctx, asset))
+
+    # -- worker plumbing --------------------------------------------------------------------
+
+    def _run(self, fn: Callable[[], Any]) -> None:
+        self._pool.start(_Task(self._request, fn, self._signals))
+
+    def _on_done(self, request: int, result: Any) -> None:
+        if request != self._request:
+            return  # a newer selection replaced this one
+        if isinstance(result, Asset):
+            self._on_attested(result)
+            return
+        self.report = result
+        self._show_report(result)
+        self.report_ready.emit(result)
+
+    def _on_failed(self, request: int, message: str) -> None:
+        if request != self._request:
+            return
+        self.attest_button.setEnabled(True)
+        self.state_label.setText(f"<span style='color:#b3261e'>{html.escape(message)}</span>")
+
+    # -- rendering --------------------------------------------------------------------------
+
+    def _clear(self) -> None:
+        for form in (self.basic, self.summary):
+            while form.rowCount():
+                form.removeRow(0)
+        self.badge.hide()
+        self.thumbnail.hide()
+        self.details.clear()
+        self.details.hide()
+        self.state_label.clear()
+        self.attest_button.hide()
+        self.copy_button.hide()
+
+    def _show_report(self, report) -> None:
+        badge = str(report.badge)
+        self.badge.setText(badge)
+        self.badge.setStyleSheet(
+            f"background: {_BADGE_COLOURS.get(badge, '#6f6f6f')}; color: white; "
+            "border-radius: 10px; padding: 4px 12px; font-weight: 600;")
+        self.badge.show()
+        self.state_label.setText((report.error and f"The file could not be read: {report.error}")
+                                 or report.state_text)
+        self.copy_button.setVisible(report.state.value != "unreadable")
+        self.attest_button.setVisible(self.asset is not None
+                                      and self.asset.origin is AssetOrigin.IMPORTED)
+        self.attest_button.setEnabled(True)
+        if report.thumbnail:
+            pix = QPixmap()
+            if pix.loadFromData(report.thumbnail):
+                self.thumbnail.setPixmap(pix.scaled(
+                    240, 240, Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation))
+                self.thumbnail.show()
+        if not report.has_credentials:
+            return
+        rows = [("Signed by", report.signer), ("Issued by", report.issuer),
+                ("App", report.claim_generator), ("Signed at", _when(report.signed_at))]
+        if report.attestation:
+            att = report.attestation
+            addr = str(att.get("address"))
+            short = f"{addr[:8]}…{addr[-6:]}" if len(addr) > 16 else addr
+            rows.append(("Wallet", f"✔ {short} vouches for the signer" if att.get("matches")
+                         else f"✘ {short} does not match the signer"))
+        for key, value in rows:
+            if value:
+                self.summary.addRow(key, _selectable(value))
+        self._fill_details(report)
+
+    def _fill_details(self, report) -> None:
+        tree = self.details
+        if report.failures:
+            node = _node(tree, "Problems", str(len(report.failures)))
+            for text in report.failures:
+                _node(node, "✘", text)
+            node.setExpanded(True)
+        if report.actions:
+            node = _node(tree, "Actions", str(len(report.actions)))
+            for a in report.actions:
+                child = _node(node, a.get("action", "?").removeprefix("c2pa."),
+                              _agent(a.get("softwareAgent")))
+                if a.get("digitalSourceType"):
+                    _node(child, "Source type", a["digitalSourceType"].rsplit("/", 1)[-1])
+            node.setExpanded(True)
+        if report.ingredients:
+            node = _node(tree, "Ingredients", str(len(report.ingredients)))
+            for ing in report.ingredients:
+                _ingredient_node(node, ing)
+            node.setExpanded(True)
+        if report.generation:
+            node = _node(tree, "Generation", "")
+            _dict_nodes(node, report.generation)
+            tree.expandItem(node)
+            for i in range(node.childCount()):  # the request (prompt, steps...) matters most
+                node.child(i).setExpanded(True)
+        if report.attestation:
+            att = report.attestation
+            node = _node(tree, "Wallet binding",
+                         "signature matches the signer" if att.get("matches") else "does not match")
+            for key in ("address", "reason", "spki_sha256", "issued_at"):
+                if att.get(key):
+                    _node(node, key.replace("_", " "), str(att[key]))
+            node.setExpanded(True)
+        if report.training_mining:
+            node = _node(tree, "AI training & mining", "")
+            _dict_nodes(node, report.training_mining)
+        if report.manifest_label:
+            _node(tree, "Manifest", report.manifest_label)
+        tree.setVisible(tree.topLevelItemCount() > 0)
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _copy_json(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        if self.report is not None:
+            data = self.report.to_json()
+            data["thumbnail"] = bool(data["thumbnail"])
+            QApplication.clipboard().setText(json.dumps(data, indent=2, default=str))
+
+    def _attest_shortcut(self) -> None:
+        if self.attest_button.isVisible() and self.attest_button.isEnabled():
+            self._attest()
+
+    def _attest(self) -> None:
+        asset = self.asset
+        if asset is None or asset.origin is not AssetOrigin.IMPORTED:
+            return
+        answer = QMessageBox.question(
+            self, "Attest this file",
+            "Write a new, signed copy of this file whose credentials name it as the source?\n\n"
+            "The copy is signed with your signing identity and your active wallet; the "
+            "original stays in the library unchanged.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.attest_button.setEnabled(False)
+        self.state_label.setText("Signing a copy…")
+        self._request += 1
+        self._run(lambda: _attest_asset(self.ctx, asset))
+
+    def _on_attested(self, new_asset: Asset) -> None:
+        self.attested.emit(new_asset)
+        self.show_asset(new_asset)
+
+
+def _attest_asset(ctx: AppContext, asset: Asset) -> Asset:
+    from studio.core.provenance.attest import attest_asset
+
+    return attest_asset(ctx.paths, ctx.settings, ctx.library, asset)
+
+
+def _node(parent, key: str, value: str) -> QTreeWidgetItem:
+    item = QTreeWidgetItem(parent, [key, value])
+    item.setToolTip(1, value)
+    return item
+
+
+def _dict_nodes(parent: QTreeWidgetItem, data: Any) -> None:
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if isinstance(v, dict | list):
+                _dict_nodes(_node(parent, str(k), ""), v)
+            else:
+                _node(parent, str(k), str(v))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            if isinstance(v, dict | list):
+                _dict_nodes(_node(parent, f"[{i}]", ""), v)
+            else:
+                _node(parent, f"[{i}]", str(v))
+
+
+def _ingredient_node(parent: QTreeWidgetItem, ing) -> None:
+    extra = f" · signed by {ing.signer}" if ing.signer else ""
+    node = _node(parent, ing.relationship, f"{ing.title}{extra}")
+    for child in ing.children:
+        _ingredient_node(node, child)
+    node.setExpanded(True)
+
+
+def _agent(agent: Any) -> str:
+    if isinstance(agent, dict):
+        return f"{agent.get('name', '')} {agent.get('version', '')}".strip()
+    return str(agent or "")
+
+
+def _when(iso: str | None) -> str | None:
+    return iso.replace("T", " ").replace("+00:00", " UTC") if iso else None
+
+
+def _bytes(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _selectable(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label

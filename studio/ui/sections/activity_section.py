@@ -1,0 +1,256 @@
+"""Activity: every transaction the studio signed, with its status, read from the library.
+
+Loading runs on the thread pool (the library is SQLite); results come back by signal.
+Speed-up and cancel arrive with the wallet-backed mint workflow: the section offers only what
+works today (refresh, copy hash, open in the explorer).
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.chain.txstore import TxRecord, TxStatus, TxStore
+from studio.ui.context import AppContext
+
+COLUMNS = ["#", "When", "Chain", "What", "Status", "Confirmations", "Nonce", "Hash"]
+STATUS_TEXT = {
+    TxStatus.SIGNED: "Signed, not sent",
+    TxStatus.PENDING: "Pending",
+    TxStatus.INCLUDED: "Confirming",
+    TxStatus.CONFIRMED: "Confirmed",
+    TxStatus.REVERTED: "Failed on chain",
+    TxStatus.REPLACED: "Replaced",
+    TxStatus.FAILED: "Rejected",
+}
+
+
+class TxTableModel(QAbstractTableModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[TxRecord] = []
+        self.profiles: dict[str, tuple[str, int]] = {}  # id -> (name, confirmations wanted)
+
+    def set_records(self, records: list[TxRecord],
+                    profiles: dict[str, tuple[str, int]]) -> None:
+        self.beginResetModel()
+        self.records = records
+        self.profiles = profiles
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.records)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self.records[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            name, wanted = self.profiles.get(r.profile, (r.profile, 0))
+            return [
+                str(r.id),
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)),
+                name,
+                r.purpose or ("Transfer" if r.data == "0x" else "Contract call"),
+                STATUS_TEXT[r.status] + (f" (reorg ×{r.reorgs})" if r.reorgs else ""),
+                ("–" if r.block_number is None else
+                 f"{r.confirmations} of {wanted}" if r.confirmations < wanted
+                 else str(r.confirmations)),
+                str(r.nonce),
+                f"{r.hash[:10]}…{r.hash[-6:]}",
+            ][index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return r.error or r.hash
+        return None
+
+
+class _LoadSignals(QObject):
+    loaded = Signal(list)
+    failed = Signal(str)
+
+
+class _LoadTask(QRunnable):
+    def __init__(self, store: TxStore, signals: _LoadSignals) -> None:
+        super().__init__()
+        self.store = store
+        self.signals = signals
+
+    def run(self) -> None:
+        try:
+            self.signals.loaded.emit(self.store.list())
+        except Exception as exc:  # shown in the section, never lost
+            self.signals.failed.emit(str(exc))
+
+
+class ActivitySection(QWidget):
+    loaded = Signal()  # after each reload (tests wait for it)
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.store = TxStore(ctx.library)
+        self._signals = _LoadSignals(self)
+        self._signals.loaded.connect(self._on_loaded)
+        self._signals.failed.connect(self._on_failed)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 32, 32, 32)
+        heading = QLabel("Activity")
+        heading.setObjectName("sectionHeading")
+        layout.addWidget(heading)
+
+        self.model = TxTableModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+
+        self.empty = QLabel("No transactions yet. When you mint a work, each transaction it "
+                            "sends is recorded here with its status and confirmations.")
+        self.empty.setObjectName("placeholderText")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.table)
+        layout.addWidget(self.stack, 1)
+
+        self.details = QLabel("")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.details)
+
+        buttons = QHBoxLayout()
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("Reload the list (F5)")
+        self.refresh_button.clicked.connect(self.reload)
+        self.copy_button = QPushButton("Copy hash")
+        self.copy_button.setToolTip("Copy the selected transaction's hash (Ctrl+Shift+C)")
+        self.copy_button.clicked.connect(self._copy_hash)
+        self.explorer_button = QPushButton("Open in explorer")
+        self.explorer_button.setToolTip("Show the transaction on its chain's block explorer")
+        self.explorer_button.clicked.connect(self._open_explorer)
+        for b in (self.refresh_button, self.copy_button, self.explorer_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self, self.reload)
+        QShortcut(QKeySequence("Ctrl+Shift+C"), self, self._copy_hash)
+
+        self._selection_changed()
+        self.reload()
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self.refresh_button.setEnabled(False)
+        QThreadPool.globalInstance().start(_LoadTask(self.store, self._signals))
+
+    def _on_loaded(self, records: list[TxRecord]) -> None:
+        selected = self.selected()
+        from studio.core.chain.profiles import ChainProfiles
+
+        profiles = {p.id: (p.name, p.confirmations)
+                    for p in ChainProfiles(self.ctx.settings).all()}
+        self.model.set_records(records, profiles)
+        self.stack.setCurrentWidget(self.table if records else self.empty)
+        if selected is not None:
+            for row, r in enumerate(records):
+                if r.id == selected.id:
+                    self.table.selectRow(row)
+        self.refresh_button.setEnabled(True)
+        self._selection_changed()
+        self.loaded.emit()
+
+    def _on_failed(self, message: str) -> None:
+        self.refresh_button.setEnabled(True)
+        self.details.setText(f"The transaction list could not be read: {message}")
+        self.loaded.emit()
+
+    # -- selection ----------------------------------------------------------------------------
+
+    def selected(self) -> TxRecord | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.records[rows[0].row()] if rows else None
+
+    def _explorer_url(self, rec: TxRecord) -> str | None:
+        from studio.core.chain.profiles import ChainProfiles, ProfileError
+        from studio.core.chain.txmanager import explorer_tx_url
+
+        try:
+            profile = ChainProfiles(self.ctx.settings).get(rec.profile)
+        except ProfileError:
+            return None
+        return explorer_tx_url(profile, rec.hash)
+
+    def _selection_changed(self, *_: object) -> None:
+        rec = self.selected()
+        self.copy_button.setEnabled(rec is not None)
+        self.explorer_button.setEnabled(rec is not None and self._explorer_url(rec) is not None)
+        if rec is None:
+            self.details.setText("")
+            return
+        lines = [f"<b>#{rec.id}</b> {STATUS_TEXT[rec.status]} — <code>{rec.hash}</code>",
+                 f"From {rec.from_addr} to {rec.to_addr or '(contract creation)'}, "
+                 f"nonce {rec.nonce}, chain {rec.chain_id}"
+                 + (f" — {html.escape(rec.purpose)}" if rec.purpose else "")]
+        if rec.block_number is not None:
+            lines.append(f"Block {rec.block_number}, {rec.confirmations} confirmation(s)")
+        if rec.error:
+            lines.append(f"<span style='color:#c0392b'>{html.escape(rec.error)}</span>")
+        self.details.setText("<br>".join(lines))
+
+    def _copy_hash(self) -> None:
+        rec = self.selected()
+        if rec is not None:
+            QGuiApplication.clipboard().setText(rec.hash)
+
+    def _open_explorer(self) -> None:
+        rec = self.selected()
+        url = self._explorer_url(rec) if rec else None
+        if url:
+            QDesktopServices.openUrl(QUrl(url))
+
+
+def build(ctx: AppContext) -> QWidget:
+    return ActivitySection(ctx)
