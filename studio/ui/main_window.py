@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel("Device: not probed yet")
         self.device_label.setToolTip("Found when the first image is generated")
         self.chain_label = QLabel("Chain: Sandbox (not started)")
-        self.account_label = QLabel("Account: none")
+        self.account_label = QLabel(self._account_text())
         for w in (self.device_label, self.chain_label, self.account_label):
             w.setContentsMargins(8, 0, 8, 0)
             self.statusBar().addPermanentWidget(w)
@@ -123,6 +123,16 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(page)
         self.ctx.settings.ui.last_section = spec.key
         self.section_changed.emit(spec.key)
+
+    def _account_text(self) -> str:
+        # From plain settings: the keyring is not touched at start.
+        wallet = self.ctx.settings.wallet
+        active = next((a for a in wallet.accounts if a.address == wallet.active_account), None)
+        if active is None:
+            return "Account: none"
+        from studio.ui.sections.wallet_section import short
+
+        return f"Account: {active.label} ({short(active.address)})"
 
     def set_status(self, kind: str, text: str, tooltip: str = "") -> None:
         """Update one status-bar field: ``device``, ``chain`` or ``account``."""

@@ -84,3 +84,15 @@ def test_window_paints_without_heavy_imports(studio_home) -> None:
     result = json.loads(out.stdout)
     assert result["heavy_modules_loaded"] == []
     assert result["studio_first_paint_ms"] > 0
+
+
+def test_status_bar_shows_active_account_at_start(qtbot, paths) -> None:
+    from studio.core.settings import WalletAccount
+
+    ctx = create_context(paths)
+    address = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+    ctx.settings.wallet.accounts.append(WalletAccount(address=address, label="Main"))
+    ctx.settings.wallet.active_account = address
+    win = create_window(ctx)
+    qtbot.addWidget(win)
+    assert win.account_label.text() == "Account: Main (0xf39F…2266)"
