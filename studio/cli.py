@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "studio.commands.wallet_cmd",
     "studio.commands.chain_cmd",
     "studio.commands.generate_cmd",
+    "studio.commands.mint_cmd",
 ]
 
 log = logging.getLogger(__name__)

@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "credentials, 3 unreadable file.")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.add_argument("--chain", metavar="PROFILE",
+                   help="also find the token holding this exact file on this chain")
     p.set_defaults(func=_verify)
 
     a = sub.add_parser("attest", help="write a signed copy of an imported file; the original "
@@ -50,11 +52,25 @@ def _verify(args: argparse.Namespace, ctx) -> int:
 
     settings = _settings(ctx)
     report = read_report(args.file, load_anchor_files(settings.provenance.trust_anchors))
+    token = _chain_lookup(args, ctx, settings) if getattr(args, "chain", None) else None
     if args.json:
-        print(json.dumps(report.to_json(), indent=2, default=str))
+        data = report.to_json()
+        if args.chain:
+            data["token"] = token.to_json() if token else None
+        print(json.dumps(data, indent=2, default=str))
     else:
         print(format_report(report))
+        if args.chain:
+            from studio.commands.mint_cmd import format_token
+
+            print(format_token(token, args.chain))
     return EXIT_FOR_STATE[report.state.value]
+
+
+def _chain_lookup(args: argparse.Namespace, ctx, settings):
+    from studio.commands.mint_cmd import lookup_token
+
+    return lookup_token(ctx, settings, args.chain, args.file)
 
 
 def format_report(report) -> str:

@@ -173,6 +173,8 @@ class InspectorPanel(QWidget):
                            ("Size", size), ("File size", _bytes(asset.size)),
                            ("Added", when), ("SHA-256", asset.sha256[:16] + "…")):
             self.basic.addRow(key, _selectable(value))
+        for key, value in _minted_rows(self.ctx, asset):
+            self.basic.addRow(key, _selectable(value))
         self.state_label.setText("Checking content credentials…")
         self._run(lambda: _read_for(self.ctx, asset))
 
@@ -380,3 +382,20 @@ def _selectable(text: str) -> QLabel:
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+def _minted_rows(ctx: AppContext, asset: Asset) -> list[tuple[str, str]]:
+    """Chain, token id and royalty split of a minted asset (from the mint workflow's record)."""
+    if getattr(asset, "id", None) is None:
+        return []
+    from studio.core.chain.mint import MintStore
+
+    rec = MintStore(ctx.library).minted_for_asset(asset.id)
+    if rec is None:
+        return []
+    split = ", ".join(f"{e.get('label') or e['address'][:10] + '…'} "
+                      f"{int(e['allocation']) / 10_000:g} %" for e in rec.split)
+    return [("Chain", f"{rec.profile} (chain {rec.chain_id})"),
+            ("Token", f"{rec.token_id}"), ("Collection", rec.collection or "—"),
+            ("Royalty", f"{rec.royalty_bps / 100:g} % to {rec.royalty_receiver or '—'}"),
+            ("Split", split)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from studio.core.library import Asset
@@ -29,6 +30,22 @@ class GalleryView(QListView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.setItemDelegate(GalleryDelegate(self))
         self.setAccessibleName("Library gallery")
+        # "Mint…" for one selected asset (the library section's context menu shows it).
+        self.mint_action = QAction("&Mint…", self)
+        self.mint_action.setShortcut(QKeySequence("Ctrl+M"))
+        self.mint_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.mint_action.setStatusTip("Mint the selected work as an NFT with a royalty split")
+        self.mint_action.triggered.connect(self.open_mint_dialog)
+        self.addAction(self.mint_action)
+
+    def open_mint_dialog(self):
+        assets = self.selected_assets()
+        ctx = getattr(self.window(), "ctx", None)
+        if len(assets) != 1 or ctx is None:
+            return None
+        from studio.ui.mint_dialog import open_mint_dialog
+
+        return open_mint_dialog(ctx, assets[0], self)
 
     def selected_assets(self) -> list[Asset]:
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())

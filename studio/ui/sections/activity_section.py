@@ -170,7 +170,11 @@ class ActivitySection(QWidget):
         self.explorer_button = QPushButton("Open in explorer")
         self.explorer_button.setToolTip("Show the transaction on its chain's block explorer")
         self.explorer_button.clicked.connect(self._open_explorer)
-        for b in (self.refresh_button, self.copy_button, self.explorer_button):
+        self.royalties_button = QPushButton("Royalties…")
+        self.royalties_button.setToolTip("Each royalty split's balance; release payments")
+        self.royalties_button.clicked.connect(self.open_royalties)
+        for b in (self.refresh_button, self.copy_button, self.explorer_button,
+                  self.royalties_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -239,6 +243,14 @@ class ActivitySection(QWidget):
         if rec.error:
             lines.append(f"<span style='color:#c0392b'>{html.escape(rec.error)}</span>")
         self.details.setText("<br>".join(lines))
+
+    def open_royalties(self):
+        from studio.ui.royalties_view import RoyaltiesView
+
+        view = RoyaltiesView(self.ctx, self)
+        view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        view.show()
+        return view
 
     def _copy_hash(self) -> None:
         rec = self.selected()

@@ -171,6 +171,7 @@ class LibrarySection(QWidget):
             menu.addAction(self.verify_action)
         if count == 1:
             menu.addAction(self.reveal_action)
+            menu.addAction(self.view.mint_action)
         menu.addAction(self.export_action)
         menu.addSeparator()
         menu.addAction(self.select_all_action)

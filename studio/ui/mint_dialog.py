@@ -1,0 +1,436 @@
+"""The Mint dialog: collection, title, royalty, split editor, chain, fee estimate, confirm,
+then step-by-step progress with explorer links.
+
+Chain I/O runs in a worker thread with its own asyncio loop (never on the GUI thread); the
+workflow's progress comes back through Qt signals. Cancelling stops following the chain: the
+mint is persisted at every step and resumes the next time it is started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import threading
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.chain.mint import (
+    MintError,
+    MintPlan,
+    SplitEntry,
+    check_address,
+    parse_percent,
+)
+from studio.core.library import Asset
+from studio.ui.context import AppContext
+
+NEW_COLLECTION = "__new__"
+BAD = QBrush(QColor("#f5c6c0"))
+
+
+class _Signals(QObject):
+    progress = Signal(str)
+    estimated = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str)
+
+
+class _ChainJob:
+    """Runs ``fn(tm, flow)`` (a coroutine function) on a worker thread's event loop."""
+
+    def __init__(self, ctx: AppContext, profile, signals: _Signals, fn) -> None:
+        self.ctx, self.profile, self.signals, self.fn = ctx, profile, signals, fn
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+        self.thread = threading.Thread(target=self._run, name="mint-worker", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def cancel(self) -> None:
+        if self._loop is not None and self._task is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+
+    def _run(self) -> None:
+        try:
+            result = asyncio.run(self._main())
+        except asyncio.CancelledError:
+            self.signals.failed.emit("Cancelled. The mint is saved at its last step and "
+                                     "resumes when you mint this asset again.")
+        except Exception as exc:  # every failure reaches the user as a message
+            self.signals.failed.emit(str(exc) or type(exc).__name__)
+        else:
+            self.signals.finished.emit(result)
+
+    async def _main(self) -> Any:
+        from studio.core.chain.mint import MintWorkflow, endpoint_url
+        from studio.core.chain.txmanager import TransactionManager
+        from studio.core.wallet.service import WalletService
+
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        svc = WalletService(self.ctx.paths, self.ctx.settings)
+        active = svc.active_account()
+        if active is None:
+            raise MintError("No wallet account: create or import one in the Wallet section")
+        account = await asyncio.to_thread(svc.local_account, active.address)
+        url = await asyncio.to_thread(endpoint_url, self.ctx.paths, self.ctx.settings,
+                                      self.profile)
+        async with TransactionManager(self.ctx.library, self.profile, url) as tm:
+            flow = MintWorkflow(self.ctx.library, tm, account,
+                                progress=lambda rec, msg: self.signals.progress.emit(msg))
+            return await self.fn(tm, flow)
+
+
+class MintDialog(QDialog):
+    minted = Signal(object)  # the MintRecord
+    estimated = Signal()  # after each estimate (tests wait for it)
+
+    def __init__(self, ctx: AppContext, asset: Asset, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.asset = ctx, asset
+        self.job: _ChainJob | None = None
+        self.setWindowTitle(f"Mint “{asset.title or asset.original_name}”")
+        self.resize(720, 640)
+        from studio.core.chain.profiles import ChainProfiles
+        from studio.core.wallet.service import WalletService
+
+        self.profiles = ChainProfiles(ctx.settings)
+        active = WalletService(ctx.paths, ctx.settings).active_account()
+        self.me = active.address if active else ""
+
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.chain = QComboBox()
+        for p in self.profiles.all():
+            self.chain.addItem(f"{p.name} (chain {p.chain_id})", p.id)
+        self.chain.setCurrentIndex(max(0, self.chain.findData(self.profiles.active().id)))
+        form.addRow("&Chain", self.chain)
+        self.collection = QComboBox()
+        self.collection.addItem("Create a new collection…", NEW_COLLECTION)
+        for address, name in self._known_collections():
+            self.collection.addItem(f"{name} — {address}", address)
+        self.collection.currentIndexChanged.connect(self._validate)
+        form.addRow("C&ollection", self.collection)
+        row = QHBoxLayout()
+        self.coll_name = QLineEdit("Provenance Studio")
+        self.coll_name.setPlaceholderText("Collection name")
+        self.coll_symbol = QLineEdit("STUDIO")
+        self.coll_symbol.setPlaceholderText("SYMBOL")
+        self.coll_symbol.setMaximumWidth(120)
+        row.addWidget(self.coll_name, 1)
+        row.addWidget(self.coll_symbol)
+        self.new_row = QWidget()
+        self.new_row.setLayout(row)
+        row.setContentsMargins(0, 0, 0, 0)
+        form.addRow("New collection", self.new_row)
+        self.title = QLineEdit(asset.title or asset.original_name)
+        form.addRow("&Title", self.title)
+        self.description = QPlainTextEdit()
+        self.description.setMaximumHeight(70)
+        form.addRow("&Description", self.description)
+        royalty = QHBoxLayout()
+        self.royalty = QDoubleSpinBox()
+        self.royalty.setRange(0, 100)
+        self.royalty.setDecimals(2)
+        self.royalty.setSingleStep(0.5)
+        self.royalty.setSuffix(" %")
+        self.royalty.setValue(5)
+        self.allow_high = QCheckBox("Allow more than 10 % (deliberate)")
+        royalty.addWidget(self.royalty)
+        royalty.addWidget(self.allow_high)
+        royalty.addStretch(1)
+        form.addRow("Royalty", royalty)
+        layout.addLayout(form)
+
+        layout.addWidget(QLabel("<b>Royalty split</b> — who receives the royalties; shares "
+                                "must add up to 100 %. You are the first row."))
+        self.split = QTableWidget(0, 3)
+        self.split.setHorizontalHeaderLabels(["Address", "Label", "Share %"])
+        header = self.split.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.split.verticalHeader().hide()
+        self.split.setMinimumHeight(130)
+        layout.addWidget(self.split)
+        buttons = QHBoxLayout()
+        self.add_row_button = QPushButton("&Add recipient")
+        self.add_row_button.clicked.connect(lambda: self.add_recipient("", "", ""))
+        self.remove_row_button = QPushButton("Remo&ve recipient")
+        self.remove_row_button.clicked.connect(self._remove_row)
+        self.sum_label = QLabel()
+        buttons.addWidget(self.add_row_button)
+        buttons.addWidget(self.remove_row_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.sum_label)
+        layout.addLayout(buttons)
+
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #c0392b")
+        layout.addWidget(self.problem)
+        fee = QHBoxLayout()
+        self.fee_label = QLabel("Fee estimate: press Estimate")
+        self.estimate_button = QPushButton("&Estimate fees")
+        self.estimate_button.clicked.connect(self.estimate)
+        fee.addWidget(self.fee_label, 1)
+        fee.addWidget(self.estimate_button)
+        layout.addLayout(fee)
+        self.log = QTextBrowser()
+        self.log.setOpenExternalLinks(True)
+        self.log.setMinimumHeight(110)
+        self.log.setPlaceholderText("Progress appears here: publish, split, collection, mint.")
+        layout.addWidget(self.log, 1)
+
+        self.buttons = QDialogButtonBox()
+        self.mint_button = self.buttons.addButton("&Mint…", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.mint_button.setDefault(True)
+        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.mint_button.clicked.connect(self.confirm_and_mint)
+        self.cancel_button.clicked.connect(self._cancel_or_close)
+        layout.addWidget(self.buttons)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.confirm_and_mint)
+
+        self.add_recipient(self.me, "me", "100")
+        self.split.itemChanged.connect(self._validate)
+        for w in (self.coll_name, self.coll_symbol, self.title):
+            w.textChanged.connect(self._validate)
+        self.royalty.valueChanged.connect(self._validate)
+        self.allow_high.toggled.connect(self._validate)
+        self._validate()
+
+    # -- the form ----------------------------------------------------------------------------
+
+    def _known_collections(self) -> list[tuple[str, str]]:
+        rows = self.ctx.library.query(
+            "SELECT DISTINCT collection, coalesce(new_collection_name, '') FROM mints"
+            " WHERE collection IS NOT NULL AND account = ? AND state = 'minted'", (self.me,))
+        return [(r[0], r[1] or "Collection") for r in rows]
+
+    def add_recipient(self, address: str, label: str, share: str) -> None:
+        self.split.blockSignals(True)
+        row = self.split.rowCount()
+        self.split.insertRow(row)
+        for col, text in enumerate((address, label, share)):
+            item = QTableWidgetItem(text)
+            if row == 0 and col == 0:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                item.setToolTip("Your active wallet account")
+            self.split.setItem(row, col, item)
+        self.split.blockSignals(False)
+        self._validate()
+
+    def _remove_row(self) -> None:
+        row = self.split.currentRow()
+        if row > 0:  # the first row is you
+            self.split.removeRow(row)
+            self._validate()
+
+    def _text(self, row: int, col: int) -> str:
+        item = self.split.item(row, col)
+        return item.text().strip() if item else ""
+
+    def plan(self) -> MintPlan:
+        """The plan from the form, flagging bad cells in place; raises MintError."""
+        entries, problems = [], []
+        seen: dict[str, int] = {}
+        self.split.blockSignals(True)
+        try:
+            for row in range(self.split.rowCount()):
+                addr_item, share_item = self.split.item(row, 0), self.split.item(row, 2)
+                for item in (addr_item, share_item):
+                    item.setBackground(QBrush())
+                try:
+                    address = check_address(self._text(row, 0), what=f"address in row {row + 1}")
+                    if address in seen:
+                        raise MintError(f"Row {row + 1} repeats row {seen[address] + 1}")
+                    seen[address] = row
+                    addr_item.setToolTip(address)
+                except MintError as exc:
+                    addr_item.setBackground(BAD)
+                    addr_item.setToolTip(str(exc))
+                    problems.append(str(exc))
+                    address = self._text(row, 0)
+                try:
+                    share = parse_percent(self._text(row, 2) or "0")
+                    if share <= 0:
+                        raise MintError(f"The share in row {row + 1} must be more than 0 %")
+                except MintError as exc:
+                    share_item.setBackground(BAD)
+                    share_item.setToolTip(str(exc))
+                    problems.append(str(exc))
+                    share = Decimal(0)
+                entries.append(SplitEntry(address, share, self._text(row, 1)))
+        finally:
+            self.split.blockSignals(False)
+        total = sum((e.percent for e in entries), Decimal(0))
+        self.sum_label.setText(f"Total: {total:g} %")
+        if problems:
+            raise MintError(problems[0])
+        new = self.collection.currentData() == NEW_COLLECTION
+        plan = MintPlan(asset_id=self.asset.id, title=self.title.text(),
+                        description=self.description.toPlainText(),
+                        collection=None if new else self.collection.currentData(),
+                        new_collection=(self.coll_name.text(), self.coll_symbol.text())
+                        if new else None,
+                        royalty_percent=Decimal(str(round(self.royalty.value(), 2))),
+                        allow_high_royalty=self.allow_high.isChecked(), split=tuple(entries))
+        plan.validated()
+        return plan
+
+    def _validate(self, *_: object) -> bool:
+        self.new_row.setEnabled(self.collection.currentData() == NEW_COLLECTION)
+        running = self.job is not None
+        try:
+            if not self.me:
+                raise MintError("No wallet account: create or import one in the Wallet "
+                                "section first")
+            self.plan()
+        except MintError as exc:
+            self.problem.setText(str(exc))
+            ok = False
+        else:
+            self.problem.setText("")
+            ok = True
+        self.mint_button.setEnabled(ok and not running)
+        self.estimate_button.setEnabled(ok and not running)
+        self.remove_row_button.setEnabled(self.split.rowCount() > 1 and not running)
+        return ok
+
+    def profile(self):
+        return self.profiles.get(self.chain.currentData())
+
+    # -- chain work ----------------------------------------------------------------------------
+
+    def _start(self, fn, on_done) -> None:
+        signals = _Signals(self)
+        signals.progress.connect(self._progress)
+        signals.finished.connect(on_done)
+        signals.failed.connect(self._failed)
+        self.job = _ChainJob(self.ctx, self.profile(), signals, fn)
+        self._set_running(True)
+        self.job.start()
+
+    def _set_running(self, running: bool) -> None:
+        for w in (self.chain, self.collection, self.new_row, self.title, self.description,
+                  self.royalty, self.allow_high, self.split, self.add_row_button):
+            w.setEnabled(not running)
+        self.cancel_button.setText("Cancel" if running else "Close")
+        self._validate()
+
+    def estimate(self) -> None:
+        if not self._validate():
+            return
+        plan = self.plan()
+        self.fee_label.setText("Estimating…")
+
+        async def go(tm, flow):
+            return await flow.estimate(plan)
+
+        self._start(go, self._estimated)
+
+    def _estimated(self, est) -> None:
+        self.job = None
+        self._set_running(False)
+        currency = self.profile().currency
+        self.fee_label.setText(
+            f"Fee estimate: at most {est.max_cost_wei / 1e18:.6f} {currency} "
+            f"({est.gas:,} gas at {est.max_fee_per_gas / 1e9:.2f} gwei) — "
+            + ", ".join(est.steps))
+        self.estimated.emit()
+
+    def confirm_and_mint(self) -> None:
+        if not self._validate() or self.job is not None:
+            return
+        plan = self.plan()
+        profile = self.profile()
+        split = "<br>".join(f"{html.escape(e.label or '—')}: {e.address} — {e.percent:g} %"
+                            for e in plan.split)
+        answer = QMessageBox.question(
+            self, "Mint this work?",
+            f"<p>Mint <b>{html.escape(plan.title)}</b> on <b>{html.escape(profile.name)}</b> "
+            f"with a {plan.royalty_percent:g} % royalty split as:</p><p>{split}</p>"
+            "<p>A minted token cannot be unminted, and transactions cost fees.</p>",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Yes:
+            self.start_mint(plan)
+
+    def start_mint(self, plan: MintPlan) -> None:
+        """Run the mint now (after confirmation)."""
+        self.log.clear()
+
+        async def go(tm, flow):
+            rec = flow.create(plan)
+            return await flow.run(rec.id)
+
+        self._start(go, self._minted)
+
+    def _progress(self, message: str) -> None:
+        from studio.core.chain.txmanager import explorer_tx_url
+
+        text = html.escape(message)
+        profile = self.profile()
+        for word in message.split():
+            if word.startswith("0x") and len(word) == 66:
+                url = explorer_tx_url(profile, word)
+                if url:
+                    text = text.replace(word, f"<a href='{url}'>{word}</a>")
+        self.log.append(f"• {text}")
+
+    def _minted(self, rec) -> None:
+        self.job = None
+        self._set_running(False)
+        self.mint_button.setEnabled(False)
+        self.log.append(f"<b>Minted:</b> token {rec.token_id} in {rec.collection}")
+        self.minted.emit(rec)
+
+    def _failed(self, message: str) -> None:
+        self.job = None
+        self._set_running(False)
+        self.log.append(f"<span style='color:#c0392b'><b>Stopped:</b> "
+                        f"{html.escape(message)}</span>")
+        self.fee_label.setText(self.fee_label.text().replace("Estimating…", "Fee estimate: —"))
+
+    def _cancel_or_close(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+        else:
+            self.reject()
+
+    def reject(self) -> None:
+        if self.job is not None:
+            self.job.cancel()  # the mint resumes later from its saved step
+            return
+        super().reject()
+
+
+def open_mint_dialog(ctx: AppContext, asset: Asset, parent: QWidget | None = None) -> MintDialog:
+    dialog = MintDialog(ctx, asset, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog
