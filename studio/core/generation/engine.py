@@ -1,0 +1,398 @@
+"""The generation engine: one worker thread owns the pipeline; a job queue sits in front of it.
+
+Listeners are called from the worker thread (``QueueChanged`` also from the thread that changed
+the queue; the GUI marshals them onto its own thread with Qt
+signals; the CLI just prints). Cancel sets the pipeline's interrupt flag from
+``callback_on_step_end``, so a running job stops within one step.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from studio.core.generation.errors import GenerationError, ModelError
+from studio.core.generation.families import FAMILIES, Family
+from studio.core.generation.output import SignFn, store_output
+from studio.core.generation.registry import ModelEntry, ModelRegistry
+from studio.core.generation.request import GenerationRequest
+from studio.core.library import Library
+from studio.core.library.models import Asset
+from studio.core.settings import GenerationSettings
+
+log = logging.getLogger(__name__)
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class Job:
+    id: int
+    request: GenerationRequest
+    state: JobState = JobState.QUEUED
+    error: str = ""
+    assets: list[Asset] = field(default_factory=list)
+    cancel_requested: bool = False
+
+
+# -- events (delivered to listeners on the worker thread) -----------------------------------
+
+@dataclass(frozen=True)
+class DeviceKnown:
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class QueueChanged:
+    jobs: tuple[tuple[int, str, str], ...]  # (job id, state, prompt) in queue order
+
+
+@dataclass(frozen=True)
+class JobStarted:
+    job_id: int
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    job_id: int
+    item: int  # batch item
+    step: int  # 1-based step within the item
+    steps: int
+    done: int  # steps done over the whole job
+    total: int
+
+
+@dataclass(frozen=True)
+class JobPreview:
+    job_id: int
+    image: Any  # PIL.Image
+
+
+@dataclass(frozen=True)
+class JobFinished:
+    job_id: int
+    state: JobState
+    assets: tuple[Asset, ...] = ()
+    error: str = ""
+    seconds: float = 0.0
+
+
+Listener = Callable[[Any], None]
+# Loads a registry entry for a device; tests may pass a fake for what cannot run here (OOM).
+Loader = Callable[[ModelEntry, Any], Any]
+
+
+def oom_message(request: GenerationRequest) -> str:
+    return (f"Out of memory while generating {request.width}x{request.height}, batch "
+            f"{request.batch_size}. Try a smaller size or batch, or turn on attention slicing, "
+            "VAE tiling or model CPU offload in Settings > Generation; closing other programs "
+            "that use the GPU also helps.")
+
+
+def _is_oom(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.OutOfMemoryError) or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
+
+
+class GenerationEngine:
+    def __init__(self, library: Library, settings: GenerationSettings | None = None, *,
+                 sign: SignFn | None = None, loader: Loader | None = None,
+                 preview_every: int = 2) -> None:
+        self.library = library
+        self.registry = ModelRegistry(library)
+        self.settings = settings or GenerationSettings()
+        self.sign = sign
+        self.preview_every = max(1, preview_every)
+        self._loader = loader
+        self._listeners: list[Listener] = []
+        self._queue: list[Job] = []
+        self._jobs: dict[int, Job] = {}
+        self._current: Job | None = None
+        self._ids = itertools.count(1)
+        self._cv = threading.Condition()
+        self._stopping = False
+        self._model: Any = None
+        self.device: Any = None
+        self.thread = threading.Thread(target=self._run, name="generation-worker", daemon=True)
+        self.thread.start()
+
+    # -- listeners --------------------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _emit(self, event: Any) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("generation listener failed on %r", type(event).__name__)
+
+    def queue_snapshot(self) -> tuple[tuple[int, str, str], ...]:
+        """(job id, state, prompt) for the running job, then the waiting ones in order."""
+        with self._cv:
+            shown = ([self._current] if self._current else []) + self._queue
+            return tuple((j.id, str(j.state), j.request.prompt) for j in shown)
+
+    def _emit_queue(self) -> None:
+        # Receivers on another thread may get this late: they should re-read queue_snapshot().
+        self._emit(QueueChanged(self.queue_snapshot()))
+
+    # -- queue ------------------------------------------------------------------------------
+
+    def enqueue(self, request: GenerationRequest) -> int:
+        request.validate()
+        with self._cv:
+            if self._stopping:
+                raise GenerationError("The generation engine has been shut down.")
+            job = Job(next(self._ids), request)
+            self._jobs[job.id] = job
+            self._queue.append(job)
+            self._cv.notify_all()
+        self._emit_queue()
+        return job.id
+
+    def job(self, job_id: int) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def queued_ids(self) -> list[int]:
+        with self._cv:
+            return [j.id for j in self._queue]
+
+    def remove(self, job_id: int) -> bool:
+        """Drop a queued job (a running one is cancelled instead)."""
+        with self._cv:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return False
+            if job is self._current:
+                job.cancel_requested = True
+                return True
+            if job not in self._queue:
+                return False
+            self._queue.remove(job)
+            job.state = JobState.CANCELLED
+            self._cv.notify_all()
+        self._emit(JobFinished(job_id, JobState.CANCELLED))
+        self._emit_queue()
+        return True
+
+    def move(self, job_id: int, index: int) -> bool:
+        """Reorder: put queued job ``job_id`` at position ``index`` of the waiting jobs."""
+        with self._cv:
+            job = next((j for j in self._queue if j.id == job_id), None)
+            if job is None:
+                return False
+            self._queue.remove(job)
+            self._queue.insert(max(0, min(index, len(self._queue))), job)
+        self._emit_queue()
+        return True
+
+    def cancel(self, job_id: int | None = None) -> bool:
+        """Cancel ``job_id``, or the running job when None."""
+        with self._cv:
+            target = self._current if job_id is None else self._jobs.get(job_id)
+            if target is None:
+                return False
+            if target is self._current:
+                target.cancel_requested = True
+                return True
+        return self.remove(target.id)
+
+    def cancel_all(self) -> None:
+        for job_id in self.queued_ids():
+            self.remove(job_id)
+        self.cancel()
+
+    def wait(self, job_id: int, timeout: float | None = None) -> Job:
+        """Block until the job has finished (CLI and tests)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cv:
+            job = self._jobs[job_id]
+            while job.state in (JobState.QUEUED, JobState.RUNNING):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError(f"job {job_id} still {job.state}")
+                self._cv.wait(left)
+            return job
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        with self._cv:
+            self._stopping = True
+            for job in self._queue:
+                job.state = JobState.CANCELLED
+            self._queue.clear()
+            if self._current:
+                self._current.cancel_requested = True
+            self._cv.notify_all()
+        if threading.current_thread() is not self.thread:
+            self.thread.join(timeout)
+
+    # -- worker -----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._queue and not self._stopping:
+                    self._cv.wait()
+                if self._stopping:
+                    break
+                job = self._queue.pop(0)
+                job.state = JobState.RUNNING
+                self._current = job
+            self._emit(JobStarted(job.id))
+            self._emit_queue()
+            started = time.monotonic()
+            try:
+                self._execute(job)
+                job.state = JobState.CANCELLED if job.cancel_requested else JobState.DONE
+            except GenerationError as exc:
+                job.state, job.error = JobState.FAILED, str(exc)
+            except Exception as exc:
+                if _is_oom(exc):
+                    job.state, job.error = JobState.FAILED, oom_message(job.request)
+                    self._free_cuda_cache()
+                else:
+                    log.exception("generation job %s failed", job.id)
+                    job.state, job.error = JobState.FAILED, f"Generation failed: {exc}"
+            with self._cv:
+                self._current = None
+                self._cv.notify_all()
+            self._emit(JobFinished(job.id, job.state, tuple(job.assets), job.error,
+                                   time.monotonic() - started))
+            self._emit_queue()
+        self._unload()
+
+    def _ensure_model(self, request: GenerationRequest) -> tuple[Any, float]:
+        from studio.core.generation.devices import probe_device
+
+        if self.device is None:
+            self.device = probe_device(self.settings.device)
+            self._emit(DeviceKnown(self.device.label, self.device.kind))
+        entry = self.registry.get(request.model_id)
+        if entry is None:
+            raise ModelError(f"The model {request.model_name or request.model_id} is not "
+                             "registered any more. Add it again.")
+        if entry.sha256 != request.model_sha256:
+            raise ModelError(f"The model {entry.name} has changed since this request was made "
+                             "(its hash differs); the image would not be reproducible.")
+        if self._model is not None and self._model.entry.id == entry.id:
+            return self._model, 0.0
+        self._unload()  # one model at a time: free the old one before loading the next
+        t0 = time.monotonic()
+        if self._loader is not None:
+            self._model = self._loader(entry, self.device)
+        else:
+            from studio.core.generation.pipeline import load_model
+
+            self._model = load_model(entry, self.device)
+        return self._model, time.monotonic() - t0
+
+    def _unload(self) -> None:
+        if self._model is None:
+            return
+        self._model = None
+        gc.collect()
+        self._free_cuda_cache()
+
+    @staticmethod
+    def _free_cuda_cache() -> None:
+        import sys
+
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    def _execute(self, job: Job) -> None:
+        import torch
+
+        from studio.core.generation.devices import plan_memory
+        from studio.core.generation.pipeline import apply_memory_plan
+        from studio.core.generation.preview import latents_to_preview
+        from studio.core.generation.schedulers import make_scheduler
+
+        req = job.request
+        model, load_s = self._ensure_model(req)
+        info = FAMILIES[Family(model.entry.family)]
+        s = self.settings
+        if hasattr(model, "native_scheduler_config"):
+            apply_memory_plan(model, plan_memory(
+                self.device, info.xl, req.width * req.height,
+                attention_slicing=s.attention_slicing, vae_tiling=s.vae_tiling,
+                cpu_offload=s.cpu_offload))
+        pipe = model.img2img() if req.is_img2img else model.pipe
+        pipe.scheduler = make_scheduler(req.scheduler, model.native_scheduler_config,
+                                        turbo=info.turbo)
+        init_image = self._init_image(req) if req.is_img2img else None
+        per_item = max(1, int(req.steps * req.strength)) if req.is_img2img else req.steps
+        total = per_item * req.batch_size
+        gen_device = "cpu" if self.device.kind == "mps" else self.device.kind
+
+        for index in range(req.batch_size):
+            if job.cancel_requested:
+                return
+            seed = req.seed + index
+
+            def on_step(p: Any, i: int, t: Any, kw: dict, index: int = index) -> dict:
+                n = getattr(p, "num_timesteps", per_item) or per_item
+                self._emit(JobProgress(job.id, index, i + 1, n, index * per_item + i + 1, total))
+                if (i + 1) % self.preview_every == 0 and i + 1 < n:
+                    self._emit(JobPreview(job.id, latents_to_preview(kw["latents"], info)))
+                if job.cancel_requested:
+                    p._interrupt = True  # diffusers skips the remaining steps
+                return kw
+
+            kwargs: dict[str, Any] = dict(
+                prompt=req.prompt, negative_prompt=req.negative_prompt or None,
+                num_inference_steps=req.steps, guidance_scale=req.guidance,
+                generator=torch.Generator(gen_device).manual_seed(seed),
+                callback_on_step_end=on_step, callback_on_step_end_tensor_inputs=["latents"])
+            if init_image is not None:
+                kwargs.update(image=init_image, strength=req.strength)
+            else:
+                kwargs.update(width=req.width, height=req.height)
+            t0 = time.monotonic()
+            image = pipe(**kwargs).images[0]
+            if job.cancel_requested:
+                return  # an interrupted run still decodes; that image is not kept
+            asset = store_output(self.library, image, req, index, seed, sign=self.sign,
+                                 timings={"load_s": load_s if index == 0 else 0.0,
+                                          "run_s": time.monotonic() - t0})
+            job.assets.append(asset)
+
+    def _init_image(self, req: GenerationRequest) -> Any:
+        from PIL import Image, UnidentifiedImageError
+
+        asset = self.library.get(req.init_asset_id) if req.init_asset_id is not None else None
+        if asset is None:
+            raise GenerationError(f"The img2img source (asset {req.init_asset_id}) is not in "
+                                  "the library any more.")
+        if req.init_sha256 and asset.sha256 != req.init_sha256.lower():
+            raise GenerationError("The img2img source's hash does not match the request.")
+        try:
+            with Image.open(self.library.path_of(asset)) as img:
+                return img.convert("RGB").resize((req.width, req.height),
+                                                 Image.Resampling.LANCZOS)
+        except (OSError, UnidentifiedImageError) as exc:
+            raise GenerationError(f"The img2img source cannot be read as an image: {exc}") \
+                from exc

@@ -1,0 +1,119 @@
+"""Diffusers-layout SD 1.x weights to the original (LDM) single-file layout.
+
+Adapted from diffusers' ``scripts/convert_diffusers_to_original_stable_diffusion.py``
+(Apache-2.0), generalised from its hard-coded 4 blocks to any block count, and updated for the
+current attention naming (``to_q``/``to_out.0`` in the VAE). diffusers ships the reverse
+direction (``from_single_file``), which is what reads these files back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_UNET_TOP = [
+    ("time_embed.0.", "time_embedding.linear_1."),
+    ("time_embed.2.", "time_embedding.linear_2."),
+    ("input_blocks.0.0.", "conv_in."),
+    ("out.0.", "conv_norm_out."),
+    ("out.2.", "conv_out."),
+]
+_UNET_RESNET = [
+    ("in_layers.0", "norm1"), ("in_layers.2", "conv1"), ("out_layers.0", "norm2"),
+    ("out_layers.3", "conv2"), ("emb_layers.1", "time_emb_proj"),
+    ("skip_connection", "conv_shortcut"),
+]
+_VAE_ATTN = [("norm.", "group_norm."), ("q.", "to_q."), ("k.", "to_k."), ("v.", "to_v."),
+             ("proj_out.", "to_out.0.")]
+
+
+def _unet_prefixes(config: Any) -> list[tuple[str, str]]:
+    n = len(config.block_out_channels)
+    per = config.layers_per_block
+    down_attn = ["CrossAttn" in t for t in config.down_block_types]
+    up_attn = ["CrossAttn" in t for t in config.up_block_types]
+    out: list[tuple[str, str]] = []
+    for i in range(n):
+        for j in range(per):
+            out.append((f"input_blocks.{(per + 1) * i + j + 1}.0.",
+                        f"down_blocks.{i}.resnets.{j}."))
+            if down_attn[i]:
+                out.append((f"input_blocks.{(per + 1) * i + j + 1}.1.",
+                            f"down_blocks.{i}.attentions.{j}."))
+        if i < n - 1:
+            out.append((f"input_blocks.{(per + 1) * (i + 1)}.0.op.",
+                        f"down_blocks.{i}.downsamplers.0.conv."))
+        for j in range(per + 1):
+            out.append((f"output_blocks.{(per + 1) * i + j}.0.", f"up_blocks.{i}.resnets.{j}."))
+            if up_attn[i]:
+                out.append((f"output_blocks.{(per + 1) * i + j}.1.",
+                            f"up_blocks.{i}.attentions.{j}."))
+        if i < n - 1:
+            out.append((f"output_blocks.{(per + 1) * i + per}.{2 if up_attn[i] else 1}.",
+                        f"up_blocks.{i}.upsamplers.0."))
+    out.append(("middle_block.1.", "mid_block.attentions.0."))
+    out += [(f"middle_block.{2 * j}.", f"mid_block.resnets.{j}.") for j in range(2)]
+    return out
+
+
+def _rename(key: str, pairs: list[tuple[str, str]]) -> str:
+    for ldm, hf in pairs:
+        if key.startswith(hf):
+            return ldm + key[len(hf):]
+    return key
+
+
+def unet_to_ldm(state: dict, config: Any) -> dict:
+    prefixes = _unet_prefixes(config)
+    out = {}
+    for key, value in state.items():
+        new = _rename(key, _UNET_TOP)
+        if "resnets" in key:
+            for ldm, hf in _UNET_RESNET:
+                new = new.replace(hf, ldm)
+        out["model.diffusion_model." + _rename(new, prefixes)] = value
+    return out
+
+
+def vae_to_ldm(state: dict, config: Any) -> dict:
+    n = len(config.block_out_channels)
+    per = config.layers_per_block
+    pairs = [("nin_shortcut", "conv_shortcut"), ("norm_out", "conv_norm_out"),
+             ("mid.attn_1.", "mid_block.attentions.0.")]
+    for i in range(n):
+        pairs += [(f"encoder.down.{i}.block.{j}.", f"encoder.down_blocks.{i}.resnets.{j}.")
+                  for j in range(per)]
+        pairs += [(f"decoder.up.{n - 1 - i}.block.{j}.", f"decoder.up_blocks.{i}.resnets.{j}.")
+                  for j in range(per + 1)]
+        if i < n - 1:
+            pairs.append((f"down.{i}.downsample.", f"down_blocks.{i}.downsamplers.0."))
+            pairs.append((f"up.{n - 1 - i}.upsample.", f"up_blocks.{i}.upsamplers.0."))
+    pairs += [(f"mid.block_{i + 1}.", f"mid_block.resnets.{i}.") for i in range(2)]
+    out = {}
+    for key, value in state.items():
+        new = key
+        for ldm, hf in pairs:
+            new = new.replace(hf, ldm)
+        if "mid.attn_1." in new:
+            head, _, tail = new.partition("mid.attn_1.")
+            tail = _rename(tail, _VAE_ATTN)
+            new = head + "mid.attn_1." + tail
+            if tail.split(".")[0] in {"q", "k", "v", "proj_out"} and tail.endswith("weight"):
+                value = value.reshape(*value.shape, 1, 1)  # LDM uses 1x1 convs here
+        out["first_stage_model." + new] = value
+    return out
+
+
+def text_encoder_to_ldm(state: dict) -> dict:
+    # Transformers >= 5.6 drops the ``text_model.`` level from CLIPTextModel's keys.
+    return {"cond_stage_model.transformer."
+            + (k if k.startswith("text_model.") else "text_model." + k): v
+            for k, v in state.items()}
+
+
+def to_ldm_state_dict(pipe: Any) -> dict:
+    """One LDM-layout state dict for an SD 1.x pipeline's UNet, VAE and text encoder."""
+    return {
+        **unet_to_ldm(pipe.unet.state_dict(), pipe.unet.config),
+        **vae_to_ldm(pipe.vae.state_dict(), pipe.vae.config),
+        **text_encoder_to_ldm(pipe.text_encoder.state_dict()),
+    }

@@ -1,0 +1,85 @@
+"""The output step: PNG bytes with an A1111 ``parameters`` chunk, then signing, then the library.
+
+Provenance plugs in through ``sign``: it receives the finished PNG bytes and returns the signed
+bytes. Nothing touches the bytes after ``sign``.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PIL import Image, PngImagePlugin
+
+from studio import APP_NAME, __version__
+from studio.core.generation.request import GenerationRequest
+from studio.core.library import Library
+from studio.core.library.models import Asset, AssetOrigin
+
+SignFn = Callable[[bytes, GenerationRequest, int], bytes]
+
+
+def a1111_parameters(request: GenerationRequest) -> str:
+    """The ``parameters`` text A1111, ComfyUI and Civitai read back (one item's request)."""
+    lines = [request.prompt]
+    if request.negative_prompt:
+        lines.append(f"Negative prompt: {request.negative_prompt}")
+    guidance = f"{request.guidance:g}"
+    fields = [
+        f"Steps: {request.steps}", f"Sampler: {request.scheduler}", f"CFG scale: {guidance}",
+        f"Seed: {request.seed}", f"Size: {request.width}x{request.height}",
+        f"Model hash: {request.model_sha256[:10]}",
+    ]
+    if request.model_name:
+        fields.append(f"Model: {request.model_name.replace(',', ' ')}")
+    if request.is_img2img:
+        fields.append(f"Denoising strength: {request.strength:g}")
+    fields.append(f"Version: {APP_NAME} {__version__}")
+    lines.append(", ".join(fields))
+    return "\n".join(lines)
+
+
+def png_bytes(image: Image.Image, request: GenerationRequest) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", a1111_parameters(request))
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+def store_output(library: Library, image: Image.Image, request: GenerationRequest, index: int,
+                 seed: int, *, sign: SignFn | None = None,
+                 timings: dict[str, Any] | None = None) -> Asset:
+    """Build the PNG for batch item ``index`` (its ``seed``), sign it if asked, store it with
+    its generation record, and return the asset."""
+    item = request.for_item(index)
+    assert item.seed == seed, "the seed of item i is request.seed + i"
+    data = png_bytes(image, item)
+    if sign is not None:
+        data = sign(data, item, seed)
+    asset, _new = library.add_bytes(
+        data, suffix=".png", origin=AssetOrigin.GENERATED, media_type="image/png",
+        title=item.prompt[:120], original_name=f"generated-{seed}.png",
+        width=image.width, height=image.height)
+    t = timings or {}
+    with library.transaction() as conn:
+        conn.execute(
+            "INSERT INTO generations(asset_id, request_json, model_sha256, prompt, seed,"
+            " item_index, load_s, run_s, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (asset.id, item.to_json(), item.model_sha256, item.prompt, seed, index,
+             t.get("load_s"), t.get("run_s"), time.time()))
+    return asset
+
+
+def generation_record(library: Library, asset_id: int) -> dict[str, Any] | None:
+    """The latest generation record of an asset (request, model hash, timings)."""
+    rows = library.query("SELECT * FROM generations WHERE asset_id = ? ORDER BY id DESC LIMIT 1",
+                         (asset_id,))
+    if not rows:
+        return None
+    r = rows[0]
+    return {"asset_id": r["asset_id"], "request": GenerationRequest.from_json(r["request_json"]),
+            "model_sha256": r["model_sha256"], "seed": r["seed"], "index": r["item_index"],
+            "load_s": r["load_s"], "run_s": r["run_s"], "created_at": r["created_at"]}

@@ -1,0 +1,100 @@
+"""Loading a registered model into a diffusers pipeline on a device. Worker-thread only."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.core.generation.devices import DeviceInfo, MemoryPlan, torch_dtype
+from studio.core.generation.errors import ModelError
+from studio.core.generation.families import FAMILIES
+from studio.core.generation.registry import ModelEntry, ModelKind
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadedModel:
+    entry: ModelEntry
+    pipe: Any  # txt2img pipeline
+    native_scheduler_config: Any
+    native_scheduler_class: str
+    device: DeviceInfo
+    plan: MemoryPlan | None = None
+    _img2img: Any = None
+
+    def img2img(self) -> Any:
+        """An img2img pipeline sharing this one's components (no extra memory)."""
+        if self._img2img is None:
+            from diffusers import AutoPipelineForImage2Image
+
+            self._img2img = AutoPipelineForImage2Image.from_pipe(self.pipe)
+        return self._img2img
+
+
+def _pipeline_class(entry: ModelEntry) -> Any:
+    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+
+    return StableDiffusionXLPipeline if FAMILIES[entry.family].xl else StableDiffusionPipeline
+
+
+def _dtype_kwarg() -> str:
+    # diffusers renamed ``torch_dtype`` to ``dtype`` (the old name warns); support both.
+    from diffusers.utils import deprecation_utils
+
+    return "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
+
+
+def load_model(entry: ModelEntry, device: DeviceInfo) -> LoadedModel:
+    """Load ``entry`` onto ``device``. Every failure becomes a ModelError the user can act on."""
+    cls = _pipeline_class(entry)
+    dtype = torch_dtype(device)
+    common: dict[str, Any] = {_dtype_kwarg(): dtype, "local_files_only": True}
+    if not FAMILIES[entry.family].xl:
+        common.update(safety_checker=None, requires_safety_checker=False)
+    path = Path(entry.path)
+    if not path.exists():
+        raise ModelError(f"The model {entry.name} is no longer at {path}. Add it again from "
+                         "its new place, or remove it.")
+    try:
+        if entry.kind is ModelKind.FOLDER:
+            pipe = cls.from_pretrained(str(path), **common)
+        else:
+            if not entry.config_dir:
+                raise ModelError(
+                    f"{path.name} is a single-file checkpoint; loading it offline needs the "
+                    f"configs of a diffusers folder of the same family "
+                    f"({FAMILIES[entry.family].label}). Add such a folder first, then add this "
+                    "checkpoint again (or use `studio generate --config DIR`).")
+            pipe = cls.from_single_file(str(path), config=entry.config_dir, **common)
+    except ModelError:
+        raise
+    except Exception as exc:  # diffusers raises many types (OSError, ValueError, KeyError...)
+        log.exception("loading %s failed", path)
+        raise ModelError(f"The model {entry.name} could not be loaded: {exc}. The files may be "
+                         "incomplete or not a Stable Diffusion model.") from exc
+    pipe.set_progress_bar_config(disable=True)
+    return LoadedModel(entry, pipe, pipe.scheduler.config, type(pipe.scheduler).__name__, device)
+
+
+def apply_memory_plan(model: LoadedModel, plan: MemoryPlan) -> None:
+    """Move to the device with the memory savers the plan asks for (once per plan)."""
+    if model.plan == plan:
+        return
+    pipe = model.pipe
+    if plan.cpu_offload and model.device.kind == "cuda":
+        pipe.enable_model_cpu_offload()
+    else:
+        pipe.to(model.device.kind)
+    if plan.attention_slicing:
+        pipe.enable_attention_slicing()
+    else:
+        pipe.disable_attention_slicing()
+    if plan.vae_tiling:
+        pipe.vae.enable_tiling()
+    else:
+        pipe.vae.disable_tiling()
+    model.plan = plan
+    model._img2img = None

@@ -1,0 +1,42 @@
+"""The generation component's tables: registered models, a file-hash cache, and one record per
+generated asset (the request that made it, the model hash, timings)."""
+
+from __future__ import annotations
+
+COMPONENT = "generation"
+
+MIGRATIONS: list[str] = [
+    # 0 -> 1
+    """
+    CREATE TABLE generation_models (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        path TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        family TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        config_dir TEXT,
+        added_at REAL NOT NULL
+    );
+    CREATE TABLE generation_file_hashes (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT NOT NULL
+    );
+    CREATE TABLE generations (
+        id INTEGER PRIMARY KEY,
+        asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+        request_json TEXT NOT NULL,
+        model_sha256 TEXT NOT NULL,
+        prompt TEXT NOT NULL,
+        seed INTEGER NOT NULL,
+        item_index INTEGER NOT NULL,
+        load_s REAL,
+        run_s REAL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX generations_asset ON generations(asset_id);
+    """,
+]
