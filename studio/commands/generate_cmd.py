@@ -98,10 +98,14 @@ def _generate(args: argparse.Namespace, ctx) -> int:
     from studio.core.generation.request import GenerationRequest
     from studio.core.generation.schedulers import default_scheduler_for
     from studio.core.library import Library
+    from studio.core.provenance.studio_signer import studio_signer
 
-    settings = ctx.settings.load().settings.generation
+    all_settings = ctx.settings.load().settings
+    settings = all_settings.generation
     with Library.open(ctx.paths) as lib:
-        engine = GenerationEngine(lib, settings)
+        # Every output is signed (C2PA) before it is stored.
+        engine = GenerationEngine(lib, settings,
+                                  sign=studio_signer(ctx.paths, all_settings, lib))
         try:
             entry = _resolve_model(engine.registry, args.model, args.config)
             info = FAMILIES[entry.family]

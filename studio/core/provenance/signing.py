@@ -165,8 +165,11 @@ class GenerationSigner:
     never generates never touches the keyring).
     """
 
-    def __init__(self, paths: StudioPaths, settings: Any, account: SigningAccount | None) -> None:
+    def __init__(self, paths: StudioPaths, settings: Any, account: SigningAccount | None,
+                 account_resolver: Callable[[], SigningAccount | None] | None = None) -> None:
+        # account_resolver defers the keyring read for the wallet to the first signature.
         self.paths, self.account = paths, account
+        self._resolve_account = account_resolver
         self.prov = _provenance_settings(settings)
         self._lock = threading.Lock()
         self._identity: SigningIdentity | None = None
@@ -175,6 +178,8 @@ class GenerationSigner:
     def prepare(self) -> tuple[SigningIdentity, dict[str, Any] | None]:
         with self._lock:
             if self._identity is None:
+                if self.account is None and self._resolve_account is not None:
+                    self.account = self._resolve_account()
                 address = self.account.address if self.account is not None else None
                 ident = IdentityManager(self.paths).ensure(self.prov.creator_name, address)
                 self._binding = (make_binding(self.account, ident.cert_pem)

@@ -49,6 +49,7 @@ from studio.core.generation.families import FAMILIES
 from studio.core.generation.registry import ModelEntry
 from studio.core.generation.request import MAX_SEED, GenerationRequest
 from studio.core.generation.schedulers import SCHEDULERS
+from studio.core.provenance.studio_signer import studio_signer
 from studio.ui.context import AppContext
 from studio.ui.generate.bridge import EngineBridge, pil_to_qimage, run_in_background
 
@@ -65,7 +66,10 @@ class GenerateSection(QWidget):
         super().__init__()
         self.ctx = ctx
         self.gs = ctx.settings.generation
-        self.engine = GenerationEngine(ctx.library, self.gs, preview_every=self.gs.preview_every)
+        # Every output is signed (C2PA) before it is stored; keyring work waits for the first.
+        self.engine = GenerationEngine(
+            ctx.library, self.gs, preview_every=self.gs.preview_every,
+            sign=studio_signer(ctx.paths, ctx.settings, ctx.library))
         self.bridge = EngineBridge(self)
         self.bridge.event.connect(self._on_event)
         self.engine.add_listener(self.bridge)
