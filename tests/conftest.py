@@ -49,3 +49,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         skip = pytest.mark.skip(reason="needs a CUDA GPU; none found")
         for item in gpu_items:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def studio_window(qtbot, paths):
+    """The real main window on this test's STUDIO_HOME; background work stopped afterwards."""
+    from studio.app import create_context, create_window
+
+    win = create_window(create_context(paths))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.shutdown()

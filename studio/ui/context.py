@@ -32,5 +32,6 @@ class AppContext:
             raise
 
     def close(self) -> None:
-        if "library" in self.__dict__:
-            self.library.close()
+        library = self.__dict__.pop("library", None)
+        if library is not None:
+            library.close()

@@ -45,6 +45,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self._painted = False
+        self._shut_down = False
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(QIcon(str(resource("icons", "studio.svg"))))
         self.setStyleSheet(STYLE)
@@ -191,8 +192,22 @@ class MainWindow(QMainWindow):
             self._painted = True
             self.first_painted.emit()
 
+    def shutdown(self) -> None:
+        """Stop background work (a running import, the generation worker), then close the
+        library. Called on close; safe to call twice."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.importer.controller.shutdown()
+        for page in self._pages.values():
+            stop = getattr(page, "shutdown", None)
+            if callable(stop):
+                stop()
+        self.ctx.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
+        self.shutdown()
         super().closeEvent(event)
         app = QApplication.instance()
         if app is not None:

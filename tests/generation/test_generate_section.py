@@ -9,23 +9,13 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from studio.app import create_context, create_window
 from studio.core.generation.engine import JobProgress
 from studio.core.generation.registry import ModelRegistry
 
 
 @pytest.fixture
-def window(qtbot, paths):
-    ctx = create_context(paths)
-    win = create_window(ctx)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    page = win._pages.get("generate")
-    if page is not None:
-        page.shutdown()
-    ctx.close()
+def window(studio_window):
+    return studio_window
 
 
 def _section(window, tiny_model=None):

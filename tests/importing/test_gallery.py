@@ -9,23 +9,16 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from studio.app import create_context, create_window
 from studio.core.library.library import AssetSort, AssetView
 
 from .media import image
 
 
 @pytest.fixture
-def window(qtbot, paths):
-    ctx = create_context(paths)
-    win = create_window(ctx)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    win.show_section("library")
-    yield win
-    win.importer.controller.wait()
-    ctx.close()
+def window(studio_window):
+    studio_window.show_section("library")
+    yield studio_window
+    studio_window.importer.controller.wait()  # let a finishing import end before teardown
 
 
 def mime_for(paths: list[Path]) -> QMimeData:
@@ -184,12 +177,13 @@ def test_context_menu_has_only_working_items(qtbot, window, tmp_path: Path) -> N
     page = window.page("library")
     page.view.setCurrentIndex(page.model.index(0))
     one = [a.text() for a in page.context_menu().actions() if a.text()]
-    assert one == ["&Verify", "&Reveal in File Manager", "&Export…", "Select &All", "&Delete…"]
+    assert one == ["&Verify", "&Reveal in File Manager", "&Mint…", "&Export…", "Select &All",
+                   "&Delete…"]
     assert all(a.isEnabled() for a in page.context_menu().actions())
     page.view.selectAll()
     many = [a.text() for a in page.context_menu().actions() if a.text()]
     assert many == ["&Export…", "Select &All", "&Delete…"]  # no single-item actions
-    assert not any("mint" in t.lower() for t in one + many)
+    assert not any("mint" in t.lower() for t in many)  # minting is one asset at a time
 
 
 def test_large_drop_shows_progress_and_can_be_cancelled(qtbot, window, tmp_path: Path) -> None:

@@ -13,14 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def window(qtbot, paths):
-    ctx = create_context(paths)
-    win = create_window(ctx)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    ctx.close()
+def window(studio_window):
+    return studio_window
 
 
 def test_window_switches_every_section(window, qtbot) -> None:

@@ -51,7 +51,8 @@ from studio.core.generation.request import MAX_SEED, GenerationRequest
 from studio.core.generation.schedulers import SCHEDULERS
 from studio.core.provenance.studio_signer import studio_signer
 from studio.ui.context import AppContext
-from studio.ui.generate.bridge import EngineBridge, pil_to_qimage, run_in_background
+from studio.ui.generate.bridge import EngineBridge, pil_to_qimage
+from studio.ui.tasks import run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +278,7 @@ class GenerateSection(QWidget):
         """Validate and hash in the background (a checkpoint can be many GB)."""
         self._set_busy(True, f"Adding {path.name}: checking and hashing it once…")
         registry = self.engine.registry
-        run_in_background(self, lambda: registry.add(path), self._model_added, self._task_failed)
+        run_in_background(lambda: registry.add(path), self._model_added, self._task_failed, self)
 
     def _create_demo(self) -> None:
         from studio.core.generation.demo import DEMO_NAME, build_demo_pipeline
@@ -291,7 +292,7 @@ class GenerateSection(QWidget):
             return registry.add(target, name=DEMO_NAME)
 
         self._set_busy(True, "Writing the demo model (tiny, random weights)…")
-        run_in_background(self, build, self._model_added, self._task_failed)
+        run_in_background(build, self._model_added, self._task_failed, self)
 
     def _model_added(self, entry: ModelEntry) -> None:
         self._set_busy(False, f"Model ready: {entry.label}.")

@@ -31,8 +31,8 @@ from studio.ui.context import AppContext
 from studio.ui.gallery.importer import importer_for
 from studio.ui.gallery.loader import ThumbnailLoader
 from studio.ui.gallery.model import GalleryModel, asset_label
-from studio.ui.gallery.tasks import run_in_background
 from studio.ui.gallery.view import GalleryView
+from studio.ui.tasks import run_in_background
 
 log = logging.getLogger(__name__)
 
