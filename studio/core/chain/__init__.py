@@ -1,0 +1,1 @@
+"""Chain access: contract artifacts, the local anvil node, transactions and minting."""
