@@ -61,7 +61,7 @@ def test_demo_model_generate_and_verify(bundle: Path, tmp_path: Path) -> None:
     gen = run(bundle, env, "generate", "--model", str(model), "--prompt", "a test",
               "--steps", "2", "--size", "64x64", "--seed", "7", "--json")
     assert gen.returncode == 0, gen.stderr
-    files = [Path(p) for p in json.loads(gen.stdout)["files"]]
+    files = [Path(o["path"]) for o in json.loads(gen.stdout)["outputs"]]
     assert files and all(f.is_file() for f in files)
     verified = run(bundle, env, "verify", str(files[0]), "--json")
     assert verified.returncode == 0, verified.stdout + verified.stderr
