@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+# Building the bundle alone takes several minutes on 2 cores.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 def clean_env(home: Path) -> dict[str, str]:
