@@ -25,6 +25,7 @@ COMMAND_MODULES: list[str] = [
     "studio.commands.chain_cmd",
     "studio.commands.generate_cmd",
     "studio.commands.mint_cmd",
+    "studio.commands.publish_cmd",
 ]
 
 log = logging.getLogger(__name__)

@@ -126,3 +126,16 @@ async def fund_account(url: str, address: str, amount_wei: int) -> int:
         return int(await w3.eth.get_balance(checksum))
     finally:
         await w3.provider.disconnect()
+
+
+SANDBOX_FUNDING_WEI = 100 * 10**18
+
+
+def fund_in_sandbox(data_dir: Path, address: str,
+                    amount_wei: int = SANDBOX_FUNDING_WEI) -> int:
+    """Start this data dir's Sandbox if needed and give ``address`` ``amount_wei`` of test
+    ETH; returns the new balance. Blocking: call it off the GUI thread."""
+    from studio.core.chain.mint import shared_sandbox
+
+    url = shared_sandbox(data_dir).start()
+    return asyncio.run(fund_account(url, address, amount_wei))

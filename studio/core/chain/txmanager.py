@@ -324,16 +324,32 @@ class TransactionManager:
 
     # -- replacement --------------------------------------------------------------------------
 
-    async def _replace(self, tx_id: int, account: LocalAccount, *, cancel: bool) -> TxRecord:
+    async def _replaceable(self, tx_id: int) -> TxRecord:
         rec = await self.refresh(tx_id, rebroadcast=False)
         if rec.status not in (TxStatus.SIGNED, TxStatus.PENDING):
             raise ChainError(f"Transaction #{tx_id} is {rec.status}; only a transaction that "
                              "is not mined yet can be sped up or cancelled")
-        if account.address != rec.from_addr:
-            raise ChainError("Only the account that sent a transaction can replace it")
+        return rec
+
+    async def replacement_fees(self, tx_id: int) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas) a replacement of ``tx_id`` would pay now:
+        both at least 12.5 % above the original, and no less than the network asks."""
+        rec = await self._replaceable(tx_id)
         max_fee, tip = await self.fees()
         new_tip = max(bump(rec.max_priority_fee), tip)
-        new_max = max(bump(rec.max_fee), max_fee, new_tip)
+        return max(bump(rec.max_fee), max_fee, new_tip), new_tip
+
+    async def _replace(self, tx_id: int, account: LocalAccount, *, cancel: bool,
+                       fees: tuple[int, int] | None = None) -> TxRecord:
+        rec = await self._replaceable(tx_id)
+        if account.address != rec.from_addr:
+            raise ChainError("Only the account that sent a transaction can replace it")
+        if fees is None:
+            new_max, new_tip = await self.replacement_fees(tx_id)
+        else:  # the fees the user confirmed; still bound by the 12.5 % rule
+            new_max, new_tip = fees
+            if new_tip < bump(rec.max_priority_fee) or new_max < max(bump(rec.max_fee), new_tip):
+                raise ChainError("A replacement must raise both fee fields by at least 12.5 %")
         tx: dict[str, Any] = {
             "from": rec.from_addr, "nonce": rec.nonce, "chainId": rec.chain_id, "type": 2,
             "maxFeePerGas": new_max, "maxPriorityFeePerGas": new_tip,
@@ -351,11 +367,13 @@ class TransactionManager:
         log.info("tx #%d replaces #%d (%s)", new.id, rec.id, "cancel" if cancel else "speed-up")
         return await self.broadcast(new.id)
 
-    async def speed_up(self, tx_id: int, account: LocalAccount) -> TxRecord:
-        return await self._replace(tx_id, account, cancel=False)
+    async def speed_up(self, tx_id: int, account: LocalAccount,
+                       fees: tuple[int, int] | None = None) -> TxRecord:
+        return await self._replace(tx_id, account, cancel=False, fees=fees)
 
-    async def cancel(self, tx_id: int, account: LocalAccount) -> TxRecord:
-        return await self._replace(tx_id, account, cancel=True)
+    async def cancel(self, tx_id: int, account: LocalAccount,
+                     fees: tuple[int, int] | None = None) -> TxRecord:
+        return await self._replace(tx_id, account, cancel=True, fees=fees)
 
 
 def explorer_tx_url(profile: ChainProfile, tx_hash: str) -> str | None:

@@ -1,8 +1,9 @@
 """Activity: every transaction the studio signed, with its status, read from the library.
 
 Loading runs on the thread pool (the library is SQLite); results come back by signal.
-Speed-up and cancel arrive with the wallet-backed mint workflow: the section offers only what
-works today (refresh, copy hash, open in the explorer).
+Speed-up and cancel replace a pending transaction with the same nonce and higher fees: the fees
+are quoted on a worker thread, the user confirms them, and the replacement is signed with the
+sender's wallet account and sent on a worker thread too.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QTableView,
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.chain.txstore import TxRecord, TxStatus, TxStore
 from studio.ui.context import AppContext
+from studio.ui.tasks import run_in_background
 
 COLUMNS = ["#", "When", "Chain", "What", "Status", "Confirmations", "Nonce", "Hash"]
 STATUS_TEXT = {
@@ -115,8 +118,14 @@ class _LoadTask(QRunnable):
             self.signals.failed.emit(str(exc))
 
 
+def _gwei(wei: int) -> str:
+    return f"{wei / 1e9:.4f}".rstrip("0").rstrip(".")
+
+
 class ActivitySection(QWidget):
     loaded = Signal()  # after each reload (tests wait for it)
+    replaced = Signal(object)  # the replacement's TxRecord
+    replace_failed = Signal(str)
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -159,6 +168,10 @@ class ActivitySection(QWidget):
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.details)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.status)
 
         buttons = QHBoxLayout()
         self.refresh_button = QPushButton("Refresh")
@@ -173,8 +186,13 @@ class ActivitySection(QWidget):
         self.royalties_button = QPushButton("Royalties…")
         self.royalties_button.setToolTip("Each royalty split's balance; release payments")
         self.royalties_button.clicked.connect(self.open_royalties)
+        self.speed_up_button = QPushButton("&Speed up…")
+        self.speed_up_button.clicked.connect(lambda: self.start_replacement(cancel=False))
+        self.cancel_tx_button = QPushButton("Ca&ncel transaction…")
+        self.cancel_tx_button.clicked.connect(lambda: self.start_replacement(cancel=True))
+        self._busy = False  # a replacement is being quoted or sent
         for b in (self.refresh_button, self.copy_button, self.explorer_button,
-                  self.royalties_button):
+                  self.speed_up_button, self.cancel_tx_button, self.royalties_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -231,6 +249,7 @@ class ActivitySection(QWidget):
         rec = self.selected()
         self.copy_button.setEnabled(rec is not None)
         self.explorer_button.setEnabled(rec is not None and self._explorer_url(rec) is not None)
+        self._update_replace_buttons(rec)
         if rec is None:
             self.details.setText("")
             return
@@ -243,6 +262,86 @@ class ActivitySection(QWidget):
         if rec.error:
             lines.append(f"<span style='color:#c0392b'>{html.escape(rec.error)}</span>")
         self.details.setText("<br>".join(lines))
+
+    # -- speed up / cancel ---------------------------------------------------------------------
+
+    def _replace_problem(self, rec: TxRecord | None) -> str | None:
+        from studio.core.chain.replace import replaceable_problem
+        from studio.core.wallet.service import WalletService
+
+        if rec is None:
+            return "Select a pending transaction"
+        if self._busy:
+            return "A replacement is in progress"
+        mine = {a.address for a in WalletService(self.ctx.paths, self.ctx.settings)
+                .list_accounts()}
+        return replaceable_problem(rec, mine)
+
+    def _update_replace_buttons(self, rec: TxRecord | None) -> None:
+        problem = self._replace_problem(rec)
+        tips = {self.speed_up_button: "Send it again with the same nonce and fees raised by "
+                                      "at least 12.5 %, so it is mined sooner",
+                self.cancel_tx_button: "Replace it with a transfer of 0 ETH to yourself at "
+                                       "higher fees, so it is never carried out"}
+        for button, tip in tips.items():
+            button.setEnabled(problem is None)
+            button.setToolTip(tip if problem is None else f"Not available: {problem}")
+
+    def start_replacement(self, *, cancel: bool) -> None:
+        """Quote the fees off the GUI thread, then ask for confirmation."""
+        from studio.core.chain.replace import quote_replacement
+
+        rec = self.selected()
+        if self._replace_problem(rec) is not None:
+            return
+        self._set_busy(True, "Checking the transaction and current fees…")
+        ctx = self.ctx
+        run_in_background(
+            lambda: quote_replacement(ctx.paths, ctx.settings, ctx.library, rec.id,
+                                      cancel=cancel),
+            self._confirm_replacement, self._replacement_failed, self)
+
+    def _confirm_replacement(self, quote) -> None:
+        what = "Cancel" if quote.cancel else "Speed up"
+        body = [f"{what} transaction #{quote.tx_id} by sending a replacement with the same "
+                "nonce.",
+                f"New max fee: {_gwei(quote.max_fee)} gwei per gas (tip "
+                f"{_gwei(quote.max_priority_fee)} gwei); at most "
+                f"{quote.max_cost / 1e18:.6f} ETH in fees for {quote.gas:,} gas."]
+        if quote.cancel:
+            body.append("The replacement sends 0 ETH to yourself; if it is mined first, the "
+                        "original transaction is never carried out.")
+        body.append("If the original is mined first, the replacement fails and costs nothing.")
+        answer = QMessageBox.question(
+            self, f"{what} transaction?", "\n\n".join(body),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            self._set_busy(False, "Nothing was sent.")
+            return
+        from studio.core.chain.replace import send_replacement
+
+        self._set_busy(True, "Signing and sending the replacement…")
+        ctx = self.ctx
+        run_in_background(
+            lambda: send_replacement(ctx.paths, ctx.settings, ctx.library, quote),
+            self._replacement_sent, self._replacement_failed, self)
+
+    def _replacement_sent(self, new: TxRecord) -> None:
+        self._set_busy(False, f"Sent replacement #{new.id} ({new.hash}).")
+        self.replaced.emit(new)
+        self.reload()
+
+    def _replacement_failed(self, message: str) -> None:
+        self._set_busy(False, "")
+        QMessageBox.warning(self, "Replacement not sent", message)
+        self.replace_failed.emit(message)
+        self.reload()
+
+    def _set_busy(self, busy: bool, message: str) -> None:
+        self._busy = busy
+        self.status.setText(message)
+        self._update_replace_buttons(self.selected())
 
     def open_royalties(self):
         from studio.ui.royalties_view import RoyaltiesView

@@ -64,6 +64,7 @@ class WalletSection(QWidget):
         self.runner = TaskRunner(self)
         self.dialog: WalletDialog | None = None
         self._keyring_problem = ""
+        self._funding = False
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 32, 32, 32)
@@ -180,6 +181,8 @@ class WalletSection(QWidget):
         self.remove_button = QPushButton("Remove…")
         self.remove_button.setToolTip("Delete the account and its key from the keyring (Del)")
         self.remove_button.clicked.connect(self.remove)
+        self.fund_button = QPushButton("&Fund (sandbox)")
+        self.fund_button.clicked.connect(self.fund)
         self._action("Set active", "Return", self.set_active)
         self._action("Rename", "F2", self.rename)
         self._action("Export", "Ctrl+E", self.export)
@@ -188,8 +191,8 @@ class WalletSection(QWidget):
         for w in (self.create_button, self.import_button):
             row.addWidget(w)
         row.addStretch(1)
-        for w in (self.active_button, self.rename_button, self.export_button,
-                  self.remove_button):
+        for w in (self.fund_button, self.active_button, self.rename_button,
+                  self.export_button, self.remove_button):
             row.addWidget(w)
         return row
 
@@ -258,6 +261,22 @@ class WalletSection(QWidget):
         for b in (self.export_button, self.remove_button):
             b.setEnabled(has and usable)
         self.act_copy.setEnabled(has)
+        problem = self._fund_problem()
+        self.fund_button.setEnabled(problem is None)
+        self.fund_button.setToolTip(
+            "Give the selected account 100 test ETH on the local Sandbox chain"
+            if problem is None else f"Not available: {problem}")
+
+    def _fund_problem(self) -> str | None:
+        from studio.core.chain.profiles import SANDBOX_ID, ChainProfiles
+
+        if self.selected() is None:
+            return "select an account"
+        if self._funding:
+            return "funding is in progress"
+        if ChainProfiles(self.ctx.settings).active().id != SANDBOX_ID:
+            return "the active chain is not the Sandbox (test ETH exists only there)"
+        return None
 
     def _set_keyring_problem(self, text: str) -> None:
         self._keyring_problem = text
@@ -277,6 +296,7 @@ class WalletSection(QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        self._sync_buttons()  # the active chain may have changed elsewhere
         self._update_status_bar(self.service.active_account())
 
     def say(self, text: str, error: bool = False) -> None:
@@ -378,6 +398,36 @@ class WalletSection(QWidget):
         if ok:
             self._settings_op(lambda: self.service.rename(account.address, label),
                               lambda a: f"Renamed to {a.label}.")
+
+    def fund(self) -> None:
+        """Top up the selected account on the Sandbox, off the GUI thread (the first use
+        starts the sandbox node)."""
+        from studio.core.chain.sandbox import SANDBOX_FUNDING_WEI, fund_in_sandbox
+
+        account = self.selected()
+        if account is None or self._fund_problem() is not None:
+            return
+        data_dir = self.ctx.paths.data_dir
+
+        def done(balance: int) -> None:
+            self._funding = False
+            self.say(f"Funded {account.label} with {SANDBOX_FUNDING_WEI // 10**18} test ETH "
+                     f"on the Sandbox; its balance is {balance / 1e18:,.4f} ETH.")
+            self._sync_buttons()
+
+        def failed(exc: Exception) -> None:
+            from studio.core.chain.rpc import ChainError
+            from studio.core.chain.sandbox import SandboxError
+
+            self._funding = False
+            text = str(exc) if isinstance(exc, ChainError | SandboxError) else error_text(exc)
+            self.say(f"Funding failed: {text}", error=True)
+            self._sync_buttons()
+
+        self._funding = True
+        self.say(f"Funding {account.label} on the Sandbox (starting it if needed)…")
+        self._sync_buttons()
+        self.runner.run(lambda: fund_in_sandbox(data_dir, account.address), done, failed)
 
     def confirm_remove(self, account: WalletAccount) -> str:
         """Ask before removing; returns ``remove``, ``export`` or ``cancel``."""
