@@ -6,6 +6,7 @@ involved here (its integration comes with the mint workflow).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
@@ -65,6 +66,16 @@ def profile(confirmations: int = 1, chain_id: int | None = None):
     return dataclasses.replace(p, chain_id=chain_id) if chain_id else p
 
 
+async def refresh_until(tm: TransactionManager, tx_id: int, done, attempts: int = 200):
+    """Refresh a record until ``done(record)``; bounded (about 10 s), never a timing check."""
+    for _ in range(attempts):
+        rec = await tm.refresh(tx_id)
+        if done(rec):
+            return rec
+        await asyncio.sleep(0.05)
+    return rec
+
+
 async def rpc(tm: TransactionManager, method: str, *params):
     response = await tm.w3.provider.make_request(method, list(params))
     assert "error" not in response, response
@@ -79,7 +90,8 @@ async def test_transfer_reaches_required_confirmations(sandbox, library) -> None
         stored = tm.store.by_hash(rec.hash)
         assert stored is not None and stored.raw.startswith("0x02")  # EIP-1559, persisted
         assert stored.max_fee >= stored.max_priority_fee > 0
-        rec = await tm.refresh(rec.id)  # automine put it in a block
+        # Automine mines right after the send, but the receipt can lag the send's answer.
+        rec = await refresh_until(tm, rec.id, lambda r: r.status != TxStatus.PENDING)
         assert (rec.status, rec.confirmations) == (TxStatus.INCLUDED, 1)
         await rpc(tm, "anvil_mine", "0x2")
         rec = await tm.wait(rec.id, timeout=10, poll_interval=0.1)
