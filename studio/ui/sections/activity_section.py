@@ -15,10 +15,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
-    QObject,
-    QRunnable,
     Qt,
-    QThreadPool,
     QUrl,
     Signal,
 )
@@ -100,24 +97,6 @@ class TxTableModel(QAbstractTableModel):
         return None
 
 
-class _LoadSignals(QObject):
-    loaded = Signal(list)
-    failed = Signal(str)
-
-
-class _LoadTask(QRunnable):
-    def __init__(self, store: TxStore, signals: _LoadSignals) -> None:
-        super().__init__()
-        self.store = store
-        self.signals = signals
-
-    def run(self) -> None:
-        try:
-            self.signals.loaded.emit(self.store.list())
-        except Exception as exc:  # shown in the section, never lost
-            self.signals.failed.emit(str(exc))
-
-
 def _gwei(wei: int) -> str:
     return f"{wei / 1e9:.4f}".rstrip("0").rstrip(".")
 
@@ -131,9 +110,6 @@ class ActivitySection(QWidget):
         super().__init__()
         self.ctx = ctx
         self.store = TxStore(ctx.library)
-        self._signals = _LoadSignals(self)
-        self._signals.loaded.connect(self._on_loaded)
-        self._signals.failed.connect(self._on_failed)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 32, 32, 32)
@@ -206,7 +182,7 @@ class ActivitySection(QWidget):
 
     def reload(self) -> None:
         self.refresh_button.setEnabled(False)
-        QThreadPool.globalInstance().start(_LoadTask(self.store, self._signals))
+        run_in_background(self.store.list, self._on_loaded, self._on_failed, self)
 
     def _on_loaded(self, records: list[TxRecord]) -> None:
         selected = self.selected()
