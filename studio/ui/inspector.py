@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.library.models import Asset, AssetOrigin
 from studio.ui.context import AppContext
+from studio.ui.text import short_address
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +241,7 @@ class InspectorPanel(QWidget):
         if report.attestation:
             att = report.attestation
             addr = str(att.get("address"))
-            short = f"{addr[:8]}…{addr[-6:]}" if len(addr) > 16 else addr
+            short = short_address(addr, head=8, tail=6)
             rows.append(("Wallet", f"✔ {short} vouches for the signer" if att.get("matches")
                          else f"✘ {short} does not match the signer"))
         for key, value in rows:

@@ -23,6 +23,7 @@ from studio import APP_NAME
 from studio.resources import resource
 from studio.ui.context import AppContext
 from studio.ui.sections import SECTIONS, SectionSpec
+from studio.ui.text import account_status
 
 log = logging.getLogger(__name__)
 
@@ -129,11 +130,7 @@ class MainWindow(QMainWindow):
         # From plain settings: the keyring is not touched at start.
         wallet = self.ctx.settings.wallet
         active = next((a for a in wallet.accounts if a.address == wallet.active_account), None)
-        if active is None:
-            return "Account: none"
-        from studio.ui.sections.wallet_section import short
-
-        return f"Account: {active.label} ({short(active.address)})"
+        return account_status(active)
 
     def set_status(self, kind: str, text: str, tooltip: str = "") -> None:
         """Update one status-bar field: ``device``, ``chain`` or ``account``."""

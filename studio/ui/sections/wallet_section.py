@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.settings import WalletAccount
 from studio.ui.context import AppContext
+from studio.ui.text import account_status
 from studio.ui.wallet_dialogs import (
     ERROR_STYLE,
     CreateMnemonicDialog,
@@ -48,10 +49,6 @@ COL_ACTIVE, COL_LABEL, COL_ADDRESS, COL_COPY, COL_SOURCE, COL_BALANCE = range(6)
 SOURCE_TEXT = {"created": "created here", "key": "private key", "mnemonic": "recovery phrase",
                "keystore": "keystore file"}
 NO_CHAIN_BALANCE = "balance: connect a chain"
-
-
-def short(address: str) -> str:
-    return f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address
 
 
 class WalletSection(QWidget):
@@ -288,11 +285,8 @@ class WalletSection(QWidget):
         window = self.window()
         if not hasattr(window, "set_status"):
             return
-        if active is None:
-            window.set_status("account", "Account: none", "No active wallet account")
-        else:
-            window.set_status("account", f"Account: {active.label} ({short(active.address)})",
-                              active.address)
+        window.set_status("account", account_status(active),
+                          active.address if active else "No active wallet account")
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
