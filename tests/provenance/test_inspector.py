@@ -84,14 +84,16 @@ def test_inspector_import_stays_light():
 def test_attest_button_makes_attested_asset(qtbot, paths, shared_media, monkeypatch, account):
     from PySide6.QtWidgets import QMessageBox
 
-    from studio.core.provenance import attest as attest_mod
+    from studio.core.wallet.service import WalletService
     from tests.provenance.conftest import _require_keyring
 
     _require_keyring()
     ctx, panel = _panel(qtbot, paths)
     ctx.settings.provenance.creator_name = "Ada Lovelace"
-    # No wallet service in this test: hand the attest step a real eth_account account.
-    monkeypatch.setattr(attest_mod, "active_account", lambda *_: account)
+    # The active wallet, stored in the real keyring, is what Attest… binds to.
+    wallet = WalletService(ctx.settings_store, lambda: ctx.settings)
+    wallet.import_private_key(account.key.hex(), "Main")
+    wallet.set_active(account.address)
     # The confirmation dialog is modal; answer it as the user would.
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *a, **k: QMessageBox.StandardButton.Yes)
@@ -105,5 +107,6 @@ def test_attest_button_makes_attested_asset(qtbot, paths, shared_media, monkeypa
     assert new.origin is AssetOrigin.ATTESTED
     qtbot.waitUntil(lambda: panel.report is not None and panel.asset == new, timeout=20000)
     assert panel.report.attestation["matches"] is True
+    assert panel.report.attestation["address"] == account.address
     assert ctx.library.get(asset.id) == asset  # the original is kept
     ctx.close()
