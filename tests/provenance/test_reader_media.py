@@ -64,3 +64,17 @@ def test_truncated_signed_jpeg_is_not_valid(sign, tmp_path: Path):
     report = read_report(cut)
     assert report.state in (ProvenanceState.INVALID, ProvenanceState.NONE)
     assert not report.is_valid
+
+
+def test_truncated_plain_jpeg_is_unreadable_not_invalid(tmp_path: Path, capsys):
+    """Broken media with no credentials must not be reported as failed credentials."""
+    from studio.cli import main
+    from tests.provenance.conftest import image_bytes
+
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(image_bytes("JPEG", (256, 256))[:600])
+    report = read_report(cut)
+    assert report.state is ProvenanceState.UNREADABLE
+    assert "truncated or corrupt" in report.error
+    assert main(["verify", str(cut)]) == 3  # the CLI's code for an unreadable file
+    capsys.readouterr()

@@ -102,6 +102,12 @@ def read_report_bytes(data: bytes, trust_anchors_pem: str | None = None,
             # A format c2pa cannot carry credentials in: readable, just no manifest.
             return ProvenanceReport(name, ProvenanceState.NONE, format=mime)
         log.info("c2pa could not read %s: %s", name, msg)
+        if "asset could not be parsed" in msg and b"c2pa" not in data:
+            # Broken media (truncated, corrupt) with no C2PA data in it: there are no
+            # credentials to judge, so the file is unreadable, not "invalid". Where C2PA boxes
+            # are present, broken credentials stay INVALID below.
+            return ProvenanceReport(name, ProvenanceState.UNREADABLE, format=mime,
+                                    error=f"the {mime} file is truncated or corrupt ({msg})")
         return ProvenanceReport(name, ProvenanceState.INVALID, format=mime,
                                 failures=[f"The credentials could not be read ({msg})."])
     if reader is None:
