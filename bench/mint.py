@@ -60,7 +60,8 @@ async def main(n: int) -> dict:
 
     from studio.core.chain.anvil_binary import start_anvil
     from studio.core.chain.deploy import ensure_factories
-    from studio.core.chain.mint import MintPlan, MintWorkflow, SplitEntry
+    from studio.core.chain.mint import MintWorkflow
+    from studio.core.chain.plan import MintPlan, SplitEntry
     from studio.core.chain.profiles import sandbox_profile
     from studio.core.chain.txmanager import TransactionManager
     from studio.core.library import Library

@@ -83,7 +83,7 @@ def run_app(paths: StudioPaths) -> int:
         with loop:
             loop.run_until_complete(quit_event.wait())
     finally:
-        from studio.core.chain.mint import stop_shared_sandboxes
+        from studio.core.chain.sandbox import stop_shared_sandboxes
 
         stop_shared_sandboxes()  # anvil dumps its state on the way out
         ctx.close()

@@ -95,7 +95,8 @@ def _account(ctx, settings, who: str | None):
 
 @asynccontextmanager
 async def _connected(ctx, library, settings, profile):
-    from studio.core.chain.mint import endpoint_url, stop_shared_sandboxes
+    from studio.core.chain.endpoint import endpoint_url
+    from studio.core.chain.sandbox import stop_shared_sandboxes
     from studio.core.chain.txmanager import TransactionManager
 
     url = await asyncio.to_thread(endpoint_url, ctx.paths, settings, profile)
@@ -139,7 +140,7 @@ def _resolve_asset(library, target: str):
 def _plan(args, asset, me: str):
     from decimal import Decimal
 
-    from studio.core.chain.mint import (
+    from studio.core.chain.plan import (
         MintError,
         MintPlan,
         SplitEntry,
@@ -264,8 +265,8 @@ def _royalties_release(args: argparse.Namespace, ctx) -> int:
 def _fund(args: argparse.Namespace, ctx) -> int:
     from decimal import Decimal, InvalidOperation
 
-    from studio.core.chain.mint import endpoint_url, stop_shared_sandboxes
-    from studio.core.chain.sandbox import fund_account
+    from studio.core.chain.endpoint import endpoint_url
+    from studio.core.chain.sandbox import fund_account, stop_shared_sandboxes
     from studio.core.wallet.service import WalletService
 
     try:
@@ -296,7 +297,7 @@ def lookup_token(ctx, settings, profile_id: str, file: Path):
     """The token holding ``file`` on chain ``profile_id`` (for ``studio verify --chain``)."""
     import hashlib
 
-    from studio.core.chain.mint import find_token
+    from studio.core.chain.lookup import find_token
     from studio.core.chain.profiles import ChainProfiles
     from studio.core.library import Library
 

@@ -389,7 +389,7 @@ def _minted_rows(ctx: AppContext, asset: Asset) -> list[tuple[str, str]]:
     """Chain, token id and royalty split of a minted asset (from the mint workflow's record)."""
     if getattr(asset, "id", None) is None:
         return []
-    from studio.core.chain.mint import MintStore
+    from studio.core.chain.mintstore import MintStore
 
     rec = MintStore(ctx.library).minted_for_asset(asset.id)
     if rec is None:

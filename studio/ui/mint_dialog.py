@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.chain.mint import (
+from studio.core.chain.plan import (
     MintError,
     MintPlan,
     SplitEntry,
@@ -86,7 +86,8 @@ class _ChainJob:
             self.signals.finished.emit(result)
 
     async def _main(self) -> Any:
-        from studio.core.chain.mint import MintWorkflow, endpoint_url
+        from studio.core.chain.endpoint import endpoint_url
+        from studio.core.chain.mint import MintWorkflow
         from studio.core.chain.txmanager import TransactionManager
         from studio.core.wallet.service import WalletService
 

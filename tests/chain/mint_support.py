@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from studio.core.chain.mint import MintPlan, SplitEntry
+from studio.core.chain.plan import MintPlan, SplitEntry
 from studio.core.library.models import AssetOrigin
 from studio.core.settings import SettingsStore
 

@@ -23,7 +23,9 @@ from web3 import Web3
 
 from studio.core.chain.anvil_binary import find_anvil
 from studio.core.chain.deploy import ensure_factories
-from studio.core.chain.mint import MintError, MintState, MintStore, MintWorkflow
+from studio.core.chain.mint import MintWorkflow
+from studio.core.chain.mintstore import MintState, MintStore
+from studio.core.chain.plan import MintError
 from studio.core.chain.rpc import ChainIdMismatch, EndpointUnavailable
 from studio.core.chain.sandbox import fund_account
 from studio.core.chain.txmanager import TransactionManager

@@ -12,7 +12,8 @@ import pytest
 from eth_account import Account
 
 from studio.core.chain.anvil_binary import find_anvil
-from studio.core.chain.mint import MintState, MintStore, MintWorkflow
+from studio.core.chain.mint import MintWorkflow
+from studio.core.chain.mintstore import MintState, MintStore
 from studio.core.chain.royalties import list_splits, release
 from studio.core.chain.sandbox import fund_account
 from studio.core.chain.txmanager import TransactionManager

@@ -10,9 +10,9 @@ import pytest
 
 from studio.app import create_context, create_window
 from studio.core.chain.anvil_binary import find_anvil
-from studio.core.chain.mint import shared_sandbox, stop_shared_sandboxes
 from studio.core.chain.profiles import ChainProfiles
 from studio.core.chain.rpc import connect
+from studio.core.chain.sandbox import shared_sandbox, stop_shared_sandboxes
 from tests.chain.mint_support import (  # noqa: F401  (fixture)
     add_local_profile,
     keyring_service,

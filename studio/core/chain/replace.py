@@ -61,7 +61,7 @@ def _record(library: Library, tx_id: int) -> TxRecord:
 
 async def _with_manager(paths: StudioPaths, settings: Settings, library: Library,
                         rec: TxRecord, fn):
-    from studio.core.chain.mint import endpoint_url
+    from studio.core.chain.endpoint import endpoint_url
     from studio.core.chain.txmanager import TransactionManager
 
     profile = _profile(settings, rec)

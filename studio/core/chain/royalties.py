@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from studio.core.chain.mint import MintStore
+from studio.core.chain.mintstore import MintStore
 from studio.core.chain.txstore import TxRecord, TxStatus
 
 if TYPE_CHECKING:

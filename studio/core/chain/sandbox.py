@@ -131,11 +131,25 @@ async def fund_account(url: str, address: str, amount_wei: int) -> int:
 SANDBOX_FUNDING_WEI = 100 * 10**18
 
 
+_SANDBOXES: dict[str, Sandbox] = {}
+
+
+def shared_sandbox(data_dir: Path) -> Sandbox:
+    """One Sandbox per data dir for this process (the window and its dialogs share it)."""
+    key = str(data_dir)
+    if key not in _SANDBOXES:
+        _SANDBOXES[key] = Sandbox(data_dir)
+    return _SANDBOXES[key]
+
+
+def stop_shared_sandboxes() -> None:
+    for box in list(_SANDBOXES.values()):
+        box.stop()
+
+
 def fund_in_sandbox(data_dir: Path, address: str,
                     amount_wei: int = SANDBOX_FUNDING_WEI) -> int:
     """Start this data dir's Sandbox if needed and give ``address`` ``amount_wei`` of test
     ETH; returns the new balance. Blocking: call it off the GUI thread."""
-    from studio.core.chain.mint import shared_sandbox
-
     url = shared_sandbox(data_dir).start()
     return asyncio.run(fund_account(url, address, amount_wei))

@@ -36,7 +36,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX transactions_status ON transactions(status);
     CREATE INDEX transactions_sender ON transactions(chain_id, from_addr, nonce);
     """,
-    # 1 -> 2: the mint workflow (studio.core.chain.mint): the factories' address book per
+    # 1 -> 2: the mint workflow (studio.core.chain.mint, mintstore): the factories' address book per
     # chain, collections and splits the studio knows, and one row per mint (its state machine)
     """
     CREATE TABLE chain_contracts (
