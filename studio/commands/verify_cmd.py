@@ -6,15 +6,22 @@ import argparse
 import json
 from pathlib import Path
 
-EXIT_FOR_STATE = {"trusted": 0, "valid": 0, "invalid": 1, "none": 2, "unreadable": 3}
+EXIT_FOR_STATE = {"trusted": 0, "valid": 0, "invalid": 1, "none": 2, "unreadable": 3,
+                  "remote": 4, "inaccessible": 4, "expired": 5}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="check a file's content credentials (C2PA)",
                        description="Exit status: 0 valid or trusted, 1 invalid, 2 no "
-                       "credentials, 3 unreadable file.")
+                       "credentials, 3 unreadable file, 4 credentials stored remotely and not "
+                       "fetched (or not fetchable), 5 certificate expired with no trusted time "
+                       "stamp.")
     p.add_argument("file", type=Path)
-    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.add_argument("--json", action="store_true", help="machine-readable report, with the "
+                   "C2PA validation status codes of every manifest (crJSON-style)")
+    p.add_argument("--fetch-remote", action="store_true",
+                   help="fetch credentials stored remotely (contacts the server the file "
+                   "names, and only that one); off by default")
     p.add_argument("--chain", metavar="PROFILE",
                    help="also find the token holding this exact file on this chain")
     p.set_defaults(func=_verify)
@@ -48,10 +55,11 @@ def _settings(ctx):
 
 def _verify(args: argparse.Namespace, ctx) -> int:
     from studio.core.provenance.reader import read_report
-    from studio.core.provenance.trust import load_anchor_files
+    from studio.core.provenance.trust import anchors_for
 
     settings = _settings(ctx)
-    report = read_report(args.file, load_anchor_files(settings.provenance.trust_anchors))
+    report = read_report(args.file, anchors_for(settings.provenance, ctx.paths),
+                         fetch_remote=getattr(args, "fetch_remote", False))
     token = _chain_lookup(args, ctx, settings) if getattr(args, "chain", None) else None
     if args.json:
         data = report.to_json()
@@ -77,10 +85,14 @@ def format_report(report) -> str:
     lines = [f"{report.path}: {report.state_text}"]
     if report.error:
         lines.append(f"  {report.error}")
+    if report.state.value == "remote":
+        lines.append("  Run again with --fetch-remote to fetch and check them.")
     if report.has_credentials:
         lines.append(f"  Badge:      {report.badge}")
         for key, value in (("Signed by", report.signer), ("Issued by", report.issuer),
-                           ("Signed at", report.signed_at), ("App", report.claim_generator),
+                           ("Signed", report.signed_at_text()),
+                           ("Cert until", report.cert_not_after),
+                           ("App", report.claim_generator),
                            ("Source", report.digital_source_type), ("Manifest",
                                                                      report.manifest_label)):
             if value:
@@ -91,7 +103,8 @@ def format_report(report) -> str:
             lines.append(f"  Ingredient: {ing.relationship} {ing.title}")
         if report.attestation:
             att = report.attestation
-            mark = "matches" if att["matches"] else "DOES NOT MATCH"
+            mark = {"matches": "matches", "unverifiable": "UNVERIFIABLE"}.get(
+                att.get("status", ""), "DOES NOT MATCH")
             lines.append(f"  Wallet:     {att['address']} ({mark}: {att['reason']})")
         if report.generation:
             req = report.generation.get("request") or {}
@@ -99,6 +112,8 @@ def format_report(report) -> str:
                          f"prompt {str(req.get('prompt', ''))[:60]!r}")
     for text in report.failures:
         lines.append(f"  Problem:    {text}")
+    for text in report.ingredient_failures:
+        lines.append(f"  Source:     {text}")
     return "\n".join(lines)
 
 
@@ -106,6 +121,7 @@ def _attest(args: argparse.Namespace, ctx) -> int:
     from studio.cli import CliError
     from studio.core.library import Library
     from studio.core.provenance.attest import active_account, attest_asset, attest_file
+    from studio.core.provenance.attestation import AttestationError
     from studio.core.provenance.identity import IdentityError
     from studio.core.provenance.signing import SigningError
 
@@ -134,7 +150,7 @@ def _attest(args: argparse.Namespace, ctx) -> int:
                                   manifest_label=rep.manifest_label)
             print(f"wrote {dest} (library asset {new.id}); {src} is unchanged")
             return 0
-    except (IdentityError, SigningError, ValueError, OSError) as exc:
+    except (AttestationError, IdentityError, SigningError, ValueError, OSError) as exc:
         raise CliError(str(exc)) from exc
 
 

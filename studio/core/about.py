@@ -21,6 +21,11 @@ class Component:
     license: str
 
 
+# Data shipped under resources/ with its own licence (CC BY 4.0 asks for attribution).
+DATA = [Component("C2PA Trust List and TSA Trust List (C2PA, conformance-public; "
+                  "resources/trust)", "2026", "CC-BY-4.0")]
+
+
 def _license_of(meta: importlib.metadata.PackageMetadata) -> str:
     expression = meta.get("License-Expression")
     if expression:
@@ -45,4 +50,4 @@ def bundled_components(names: list[str] | None = None) -> list[Component]:
         except importlib.metadata.PackageNotFoundError:
             continue
         out.append(Component(meta["Name"], meta["Version"], _license_of(meta)))
-    return out
+    return out + (DATA if names is None else [])

@@ -84,6 +84,11 @@ class ProvenanceSettings:
     creator_name: str = ""
     training_mining: str = "notAllowed"  # allowed | notAllowed | constrained
     trust_anchors: list[str] = field(default_factory=list)  # PEM file paths
+    # RFC 3161 time-stamp authority for every signature; empty = none (nothing is contacted).
+    tsa_url: str = ""
+    # Use the C2PA Trust List and TSA Trust List shipped with the app as trust anchors.
+    official_trust_lists: bool = True
+    trusted_signers: list[str] = field(default_factory=list)  # end-entity PEM file paths
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The inspector: an asset's content credentials, following the C2PA UX levels.
 
-Level 1 is a badge (AI-generated, AI-edited, camera-captured, no credentials, invalid), level 2
+Level 1 is a badge (AI-generated, edited with AI, camera-captured, no credentials, invalid), level 2
 a summary (signer, app, date, thumbnail), level 3 the detail (actions, ingredient tree,
 generation parameters, wallet binding, validation failures in plain words). The report is read
 on a pool thread; a newer selection makes older results stale, and they are dropped.
@@ -39,7 +39,9 @@ log = logging.getLogger(__name__)
 
 _BADGE_COLOURS = {
     "AI-generated": "#6b4fd8",
-    "AI-edited": "#8a5cd0",
+    "Edited with AI": "#8a5cd0",
+    "Computer-generated (not AI)": "#4f6fd8",
+    "Credentials not checked": "#8a6d1e",
     "Camera-captured": "#2f7d4f",
     "Content credentials": "#2f6d9d",
     "No credentials": "#6f6f6f",
@@ -71,9 +73,9 @@ class _Task(QRunnable):
 
 def _read_for(ctx: AppContext, asset: Asset):
     from studio.core.provenance.reader import read_report
-    from studio.core.provenance.trust import load_anchor_files
+    from studio.core.provenance.trust import anchors_for
 
-    anchors = load_anchor_files(ctx.settings.provenance.trust_anchors)
+    anchors = anchors_for(ctx.settings.provenance, ctx.paths)
     return read_report(ctx.library.path_of(asset), anchors)
 
 
@@ -237,13 +239,15 @@ class InspectorPanel(QWidget):
         if not report.has_credentials:
             return
         rows = [("Signed by", report.signer), ("Issued by", report.issuer),
-                ("App", report.claim_generator), ("Signed at", _when(report.signed_at))]
+                ("App", report.claim_generator), ("Signed", report.signed_at_text())]
         if report.attestation:
             att = report.attestation
             addr = str(att.get("address"))
             short = short_address(addr, head=8, tail=6)
-            rows.append(("Wallet", f"✔ {short} vouches for the signer" if att.get("matches")
-                         else f"✘ {short} does not match the signer"))
+            rows.append(("Wallet", {
+                "matches": f"✔ {short} vouches for the signer",
+                "unverifiable": f"? {short}: binding cannot be checked"}.get(
+                    att.get("status", ""), f"✘ {short} does not match the signer")))
         for key, value in rows:
             if value:
                 self.summary.addRow(key, _selectable(value))
@@ -254,6 +258,11 @@ class InspectorPanel(QWidget):
         if report.failures:
             node = _node(tree, "Problems", str(len(report.failures)))
             for text in report.failures:
+                _node(node, "✘", text)
+            node.setExpanded(True)
+        if report.ingredient_failures:
+            node = _node(tree, "Source file problems", str(len(report.ingredient_failures)))
+            for text in report.ingredient_failures:
                 _node(node, "✘", text)
             node.setExpanded(True)
         if report.actions:
@@ -277,8 +286,10 @@ class InspectorPanel(QWidget):
                 node.child(i).setExpanded(True)
         if report.attestation:
             att = report.attestation
-            node = _node(tree, "Wallet binding",
-                         "signature matches the signer" if att.get("matches") else "does not match")
+            node = _node(tree, "Wallet binding", {
+                "matches": "signature matches the signer",
+                "unverifiable": "cannot be checked"}.get(att.get("status", ""),
+                                                         "does not match"))
             for key in ("address", "reason", "spki_sha256", "issued_at"):
                 if att.get(key):
                     _node(node, key.replace("_", " "), str(att[key]))
@@ -364,10 +375,6 @@ def _agent(agent: Any) -> str:
     if isinstance(agent, dict):
         return f"{agent.get('name', '')} {agent.get('version', '')}".strip()
     return str(agent or "")
-
-
-def _when(iso: str | None) -> str | None:
-    return iso.replace("T", " ").replace("+00:00", " UTC") if iso else None
 
 
 def _bytes(n: int) -> str:

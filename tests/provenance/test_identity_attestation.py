@@ -108,8 +108,9 @@ def test_binding_by_a_different_wallet_does_not_match(paths, identity, account, 
 
     # The statement names the creator's wallet, but another wallet signed it.
     forged = make_binding(other_account, identity.cert_pem)
-    forged_data = typed_data(account.address, forged["typed_data"]["message"]["spkiSha256"][2:],
-                             int(forged["typed_data"]["message"]["certSerial"]), 1_700_000_000)
+    msg = forged["typed_data"]["message"]
+    forged_data = typed_data(account.address, msg["spkiSha256"][2:], msg["certIssuer"],
+                             int(msg["certSerial"]), 1_700_000_000)
     forged["typed_data"] = forged_data
     forged["signature"] = "0x" + bytes(
         other_account.sign_typed_data(full_message=forged_data).signature).hex()
@@ -138,5 +139,5 @@ def test_binding_for_another_certificate_does_not_match(paths, identity, account
 def test_malformed_binding_is_reported_not_raised():
     from studio.core.provenance.attestation import verify_binding
 
-    result = verify_binding({"typed_data": {"message": {}}}, "1")
+    result = verify_binding({"typed_data": {"message": {}}}, None)
     assert result["matches"] is False and "malformed" in result["reason"]

@@ -15,14 +15,16 @@ from tests.provenance.conftest import REQUEST, image_bytes
 @pytest.mark.parametrize("fmt,mime", [("PNG", "image/png"), ("JPEG", "image/jpeg"),
                                       ("WEBP", "image/webp")])
 def test_sign_then_verify(sign, account, fmt, mime):
-    signed = sign(image_bytes(fmt), REQUEST, 1234)
+    signed = sign(image_bytes(fmt, (320, 200)), REQUEST, 1234)
     report = read_report_bytes(signed)
     assert report.state is ProvenanceState.VALID, report.failures
     assert report.format == mime
     assert report.badge is Badge.AI_GENERATED
     assert report.signer == "Ada Lovelace"
     assert report.claim_generator.startswith("Provenance Studio")
-    assert report.signed_at  # the claimed time, as no TSA is reachable here
+    assert report.signed_at  # the claimed time: no TSA is configured
+    assert report.time_stamp is None
+    assert report.signed_at_text().startswith("signed at (claimed) ")
     assert [a["action"] for a in report.actions] == ["c2pa.created"]
     assert report.actions[0]["softwareAgent"]["name"] == "Provenance Studio"
     assert report.digital_source_type.endswith("/trainedAlgorithmicMedia")
@@ -32,7 +34,12 @@ def test_sign_then_verify(sign, account, fmt, mime):
     assert report.training_mining["entries"]["cawg.ai_training"]["use"] == "notAllowed"
     assert report.attestation["matches"] is True
     assert report.attestation["address"] == account.address
-    assert report.thumbnail and len(report.thumbnail) < 64 * 1024
+    assert report.thumbnail_format == "image/jpeg"
+    import io
+
+    from PIL import Image
+    with Image.open(io.BytesIO(report.thumbnail)) as thumb:
+        assert thumb.format == "JPEG" and max(thumb.size) <= 320  # never larger than the image
     assert report.to_json()["state"] == "valid"
 
 

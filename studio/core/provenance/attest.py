@@ -9,16 +9,20 @@ from typing import Any
 
 from studio.core.library.models import Asset, AssetOrigin
 from studio.core.paths import StudioPaths
-from studio.core.provenance.attestation import SigningAccount, make_binding
+from studio.core.provenance.attestation import AttestationError, SigningAccount, make_binding
 from studio.core.provenance.formats import SUFFIX_FOR, sniff_mime
 from studio.core.provenance.identity import IdentityManager
-from studio.core.provenance.signing import Parent, attest_manifest, sign_bytes
+from studio.core.provenance.signing import Parent, attest_manifest, sign_bytes, tsa_url
 
 log = logging.getLogger(__name__)
 
 
 def active_account(paths: StudioPaths, settings: Any) -> SigningAccount | None:
-    """The active wallet's signing account, or None when there is no wallet (yet)."""
+    """The active wallet's signing account, or None when there is no wallet (yet).
+
+    Raises AttestationError (a sentence for the user) when the wallet exists but its key
+    cannot be had: missing from the keyring, keyring locked or unavailable.
+    """
     address = getattr(getattr(settings, "wallet", None), "active_account", "")
     if not address:
         return None
@@ -27,11 +31,19 @@ def active_account(paths: StudioPaths, settings: Any) -> SigningAccount | None:
     except ImportError:
         log.info("wallet service not available; attesting without a wallet binding")
         return None
+    from studio.core.wallet.errors import WalletError
+
     try:
-        service = WalletService(paths, settings)
-    except TypeError:
-        service = WalletService(paths)
-    return service.local_account(address)
+        try:
+            service = WalletService(paths, settings)
+        except TypeError:
+            service = WalletService(paths)
+        return service.local_account(address)
+    except WalletError as exc:
+        raise AttestationError(
+            f"The active wallet {address} cannot vouch for this file: {exc} Nothing was "
+            "signed. Import the account again, or pick another active wallet "
+            "(`studio wallet use`).") from exc
 
 
 def attest_bytes(data: bytes, title: str, paths: StudioPaths, settings: Any,
@@ -41,7 +53,7 @@ def attest_bytes(data: bytes, title: str, paths: StudioPaths, settings: Any,
                                              account.address if account else None)
     binding = make_binding(account, identity.cert_pem) if account is not None else None
     manifest = attest_manifest(f"Attested copy of {title}", binding, prov.training_mining)
-    return sign_bytes(data, manifest, identity, Parent(data, title))
+    return sign_bytes(data, manifest, identity, Parent(data, title), tsa_url=tsa_url(prov))
 
 
 def attest_file(src: Path, dest: Path, paths: StudioPaths, settings: Any,

@@ -6,9 +6,14 @@ key's public half so several installs sharing one keyring never collide. Without
 keyring, nothing is created and signing fails with a clear error: there is no plaintext
 fallback.
 
-The end-entity profile follows the C2PA certificate rules (c2pa-rs ``cert_check``): v3, not a
-CA, digitalSignature key usage, EKU emailProtection + documentSigning (never anyEKU), AKI and
-SKI present, an O attribute, validity within the issuer's.
+The creator certificate follows the C2PA claim-signing leaf profile (conformance program,
+``claimSigningLeaf.al1``) as far as a self-issued certificate can: v3, P-256, not a CA
+(critical), key usage digitalSignature + nonRepudiation (critical), EKU c2pa-kp-claimSigning
+plus emailProtection and documentSigning, AKI and SKI, C/O/CN attributes, validity of at most
+366 days and within the issuer's. It is renewed automatically ``RENEW_BEFORE`` its expiry (the
+wallet then binds the new key). What only a CA on the C2PA Trust List can give (certificate
+policy, OCSP responder, assurance level, CPL record) is left out: "bring your own certificate"
+(``byo.py``) is for that.
 """
 
 from __future__ import annotations
@@ -27,8 +32,12 @@ KEYRING_SERVICE = "provenance-studio"
 ORG = "Provenance Studio"
 DEFAULT_CREATOR = "Provenance Studio creator"
 DOCUMENT_SIGNING_OID = "1.3.6.1.5.5.7.3.36"
+C2PA_CLAIM_SIGNING_OID = "1.3.6.1.4.1.62558.2.1"  # c2pa-kp-claimSigning
+# ISO 3166 "XX": user-assigned, i.e. no country claimed (the profile requires a C attribute).
+COUNTRY = "XX"
 ROOT_YEARS = 10
-LEAF_DAYS = 2 * 365
+LEAF_DAYS = 365  # the profile allows at most 366
+RENEW_BEFORE = dt.timedelta(days=30)
 
 
 class IdentityError(Exception):
@@ -45,6 +54,14 @@ class SigningIdentity:
     def chain_pem(self) -> str:
         """End-entity first, then the root, as C2PA signers expect."""
         return self.cert_pem.strip() + "\n" + self.root_pem.strip() + "\n"
+
+    def not_after(self) -> dt.datetime:
+        from cryptography import x509
+
+        return x509.load_pem_x509_certificate(self.cert_pem.encode("ascii")).not_valid_after_utc
+
+    def needs_renewal(self, now: dt.datetime | None = None) -> bool:
+        return self.not_after() - (now or dt.datetime.now(dt.UTC)) < RENEW_BEFORE
 
     def describe(self) -> dict[str, str]:
         from cryptography import x509
@@ -135,12 +152,13 @@ def _delete_key(kind: str, cert) -> None:
         log.info("old %s key not deleted: %s", kind, exc)
 
 
-def _name(cn: str):
+def _name(cn: str, country: bool = False):
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn[:64]),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORG)])
+    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, COUNTRY)] if country else []
+    return x509.Name([*attrs, x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORG),
+                      x509.NameAttribute(NameOID.COMMON_NAME, cn[:64])])
 
 
 def _make_root(creator: str):
@@ -181,19 +199,19 @@ def _make_leaf(root_key, root_cert, creator: str, address: str | None):
     not_after = min(now + dt.timedelta(days=LEAF_DAYS), root_cert.not_valid_after_utc)
     builder = (
         x509.CertificateBuilder()
-        .subject_name(_name(creator)).issuer_name(root_cert.subject)
+        .subject_name(_name(creator, country=True)).issuer_name(root_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False,
+            digital_signature=True, content_commitment=True, key_encipherment=False,
             data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
             encipher_only=False, decipher_only=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([
-            ExtendedKeyUsageOID.EMAIL_PROTECTION, ObjectIdentifier(DOCUMENT_SIGNING_OID)]),
-            critical=False)
+            ObjectIdentifier(C2PA_CLAIM_SIGNING_OID), ExtendedKeyUsageOID.EMAIL_PROTECTION,
+            ObjectIdentifier(DOCUMENT_SIGNING_OID)]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
                        critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
@@ -203,6 +221,17 @@ def _make_leaf(root_key, root_cert, creator: str, address: str | None):
         builder = builder.add_extension(x509.SubjectAlternativeName(
             [x509.UniformResourceIdentifier(f"did:pkh:eip155:1:{address}")]), critical=False)
     return key, builder.sign(root_key, hashes.SHA256())
+
+
+def _meets_profile(cert) -> bool:
+    from cryptography import x509
+
+    try:
+        ekus = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return False
+    days = (cert.not_valid_after_utc - cert.not_valid_before_utc).days
+    return days <= 366 and any(e.dotted_string == C2PA_CLAIM_SIGNING_OID for e in ekus)
 
 
 def _pem(cert) -> str:
@@ -264,7 +293,10 @@ class IdentityManager:
                 uris = []
             want = [f"did:pkh:eip155:1:{address}"] if address else []
             cn = cert.subject.get_attributes_for_oid(x509.oid.NameOID.COMMON_NAME)
-            fresh = cert.not_valid_after_utc - dt.datetime.now(dt.UTC) > dt.timedelta(days=7)
+            # Renewed well before expiry, and any older certificate that does not meet the
+            # current profile (2-year validity, no claim-signing EKU) is replaced.
+            fresh = (cert.not_valid_after_utc - dt.datetime.now(dt.UTC) >= RENEW_BEFORE
+                     and _meets_profile(cert))
             if uris == want and cn and cn[0].value == creator[:64] and fresh:
                 return self._load(cert)
         return self.rotate(creator, address)

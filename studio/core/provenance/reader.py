@@ -1,7 +1,9 @@
 """Read any file c2pa understands into a :class:`ProvenanceReport`.
 
 Safe to call from any thread (each call builds its own c2pa Context and Reader); the GUI
-calls it off the GUI thread, the importer calls it while importing.
+calls it off the GUI thread, the importer calls it while importing. Remote manifests are never
+fetched unless the caller asks (``fetch_remote``): a dropped file must not make the app call a
+stranger's server.
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ from typing import Any
 
 from studio.core.provenance.formats import sniff_mime
 from studio.core.provenance.report import Ingredient, ProvenanceReport, ProvenanceState
+from studio.core.provenance.verdict import (
+    _NOT_FAILURES,
+    EXPIRY_CODES,
+    PLAIN_WORDS,
+    plain_words,
+    sdk_error_state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -21,57 +30,8 @@ GENERATION_LABEL = "org.provenance-studio.generation"
 BINDING_LABEL = "org.provenance-studio.wallet-binding"
 TRAINING_MINING_LABEL = "cawg.training-mining"
 ACTIONS_LABELS = ("c2pa.actions", "c2pa.actions.v2")
-# Codes that do not make a manifest invalid; "untrusted" is what VALID (vs TRUSTED) means.
-_NOT_FAILURES = {"signingCredential.untrusted", "signingCredential.ocsp.skipped",
-                 "signingCredential.ocsp.unknown", "timeStamp.untrusted"}
-
-# Validation codes (C2PA spec, section 15) in words a user understands.
-PLAIN_WORDS = {
-    "assertion.dataHash.mismatch": "The image data was changed after it was signed.",
-    "assertion.boxesHash.mismatch": "The file's content was changed after it was signed.",
-    "assertion.bmffHash.mismatch": "The media data was changed after it was signed.",
-    "assertion.collectionHash.mismatch": "A file in the signed collection was changed.",
-    "assertion.hashedURI.mismatch": "Part of the credentials was altered after signing.",
-    "assertion.missing": "Part of the credentials is missing.",
-    "assertion.multipleHardBindings": "The credentials bind to the content more than once.",
-    "assertion.undeclared": "The credentials contain a part the signer never declared.",
-    "assertion.cbor.invalid": "Part of the credentials is malformed.",
-    "assertion.json.invalid": "Part of the credentials is malformed.",
-    "assertion.action.ingredientMismatch": "An edit refers to a source that is not listed.",
-    "claim.missing": "The credentials' claim is missing.",
-    "claim.multiple": "The credentials hold more than one claim.",
-    "claim.hardBindings.missing": "The credentials do not bind to the content.",
-    "claim.cbor.invalid": "The credentials' claim is malformed.",
-    "claimSignature.mismatch": "The signature does not match the credentials.",
-    "claimSignature.missing": "The credentials are not signed.",
-    "claimSignature.outsideValidity": "The file was signed outside the certificate's validity.",
-    "signingCredential.invalid": "The signing certificate is not valid for content "
-                                 "credentials.",
-    "signingCredential.expired": "The signing certificate had expired when the file was signed.",
-    "signingCredential.revoked": "The signing certificate has been revoked.",
-    "signingCredential.untrusted": "The signer is not on your trust list.",
-    "algorithm.unsupported": "The signature uses an algorithm that is not allowed.",
-    "timeStamp.mismatch": "The signing time stamp does not match the signature.",
-    "timeStamp.outsideValidity": "The time stamp falls outside its certificate's validity.",
-    "ingredient.hashedURI.mismatch": "A source file's credentials were altered.",
-    "ingredient.manifest.missing": "A source file's credentials are missing.",
-    "ingredient.claimSignature.mismatch": "A source file's signature does not match.",
-    "manifest.inaccessible": "The credentials are stored elsewhere and could not be fetched.",
-    "manifest.multipleParents": "The credentials name more than one parent file.",
-    "general.error": "The credentials could not be validated.",
-}
-
-
-def plain_words(status: dict[str, Any]) -> str:
-    code = status.get("code", "")
-    text = PLAIN_WORDS.get(code)
-    if text is None:
-        text = (status.get("explanation") or code or "unknown problem").rstrip(".") + "."
-        text = text[:1].upper() + text[1:]
-    return text
-
-
-def read_report(path: Path, trust_anchors_pem: str | None = None) -> ProvenanceReport:
+def read_report(path: Path, trust_anchors_pem: str | None = None, *,
+                fetch_remote: bool = False) -> ProvenanceReport:
     """Verify ``path`` and describe its provenance. Never raises for a bad file: an unreadable
     one gives state UNREADABLE with ``error`` saying why."""
     path = Path(path)
@@ -80,11 +40,12 @@ def read_report(path: Path, trust_anchors_pem: str | None = None) -> ProvenanceR
     except OSError as exc:
         return ProvenanceReport(str(path), ProvenanceState.UNREADABLE,
                                 error=f"cannot open the file: {exc.strerror or exc}")
-    return read_report_bytes(data, trust_anchors_pem, name=str(path))
+    return read_report_bytes(data, trust_anchors_pem, name=str(path), fetch_remote=fetch_remote)
 
 
-def read_report_bytes(data: bytes, trust_anchors_pem: str | None = None,
-                      name: str = "") -> ProvenanceReport:
+def read_report_bytes(data: bytes, trust_anchors_pem: str | None = None, name: str = "", *,
+                      fetch_remote: bool = False) -> ProvenanceReport:
+    """``fetch_remote``: fetch a remote manifest named in the file, from that one host only."""
     import c2pa
 
     from studio.core.provenance.trust import make_context
@@ -93,52 +54,79 @@ def read_report_bytes(data: bytes, trust_anchors_pem: str | None = None,
     if mime is None:
         return ProvenanceReport(name, ProvenanceState.UNREADABLE,
                                 error="the file is not a media format the studio knows")
-    try:
-        ctx = make_context(trust_anchors_pem)
-        reader = c2pa.Reader.try_create(mime, io.BytesIO(data), None, ctx)
-    except c2pa.C2paError as exc:
-        msg = str(exc)
-        if "NotSupported" in type(exc).__name__ or "type is unsupported" in msg:
-            # A format c2pa cannot carry credentials in: readable, just no manifest.
-            return ProvenanceReport(name, ProvenanceState.NONE, format=mime)
-        log.info("c2pa could not read %s: %s", name, msg)
-        if "asset could not be parsed" in msg and b"c2pa" not in data:
-            # Broken media (truncated, corrupt) with no C2PA data in it: there are no
-            # credentials to judge, so the file is unreadable, not "invalid". Where C2PA boxes
-            # are present, broken credentials stay INVALID below.
-            return ProvenanceReport(name, ProvenanceState.UNREADABLE, format=mime,
-                                    error=f"the {mime} file is truncated or corrupt ({msg})")
-        return ProvenanceReport(name, ProvenanceState.INVALID, format=mime,
-                                failures=[f"The credentials could not be read ({msg})."])
+    remote_url: str | None = None
+    for attempt in range(2):
+        try:
+            ctx = make_context(trust_anchors_pem, remote_url=remote_url)
+            reader = c2pa.Reader.try_create(mime, io.BytesIO(data), None, ctx)
+            break
+        except c2pa.C2paError as exc:
+            msg = str(exc)
+            if "NotSupported" in type(exc).__name__ or "type is unsupported" in msg:
+                # A format c2pa cannot carry credentials in: readable, just no manifest.
+                return ProvenanceReport(name, ProvenanceState.NONE, format=mime)
+            log.info("c2pa could not read %s: %s", name, msg)
+            if "asset could not be parsed" in msg and b"c2pa" not in data:
+                # Broken media (truncated, corrupt) with no C2PA data in it: there are no
+                # credentials to judge, so the file is unreadable, not "invalid". Where C2PA
+                # boxes are present, broken credentials stay INVALID below.
+                return ProvenanceReport(name, ProvenanceState.UNREADABLE, format=mime,
+                                        error=f"the {mime} file is truncated or corrupt ({msg})")
+            state, url = sdk_error_state(msg)
+            if state == "remote" and fetch_remote and url and attempt == 0:
+                remote_url = url  # the user asked: allow exactly this host, once
+                continue
+            if state in ("remote", "inaccessible"):
+                return ProvenanceReport(name, ProvenanceState(state), format=mime,
+                                        remote_url=url or remote_url,
+                                        failures=[] if state == "remote" else [
+                                            PLAIN_WORDS["manifest.inaccessible"]],
+                                        error=None if state == "remote" else msg)
+            return ProvenanceReport(name, ProvenanceState.INVALID, format=mime,
+                                    failures=[f"The credentials could not be read ({msg})."])
     if reader is None:
         return ProvenanceReport(name, ProvenanceState.NONE, format=mime)
     with reader:
-        return _build(reader, name, mime)
+        report = _build(reader, name, mime, data)
+        if remote_url:
+            report.remote_url = remote_url
+        return report
 
 
-def _build(reader, name: str, mime: str) -> ProvenanceReport:
+def _build(reader, name: str, mime: str, data: bytes) -> ProvenanceReport:
     store = json.loads(reader.json())
     manifests: dict[str, Any] = store.get("manifests") or {}
     label = store.get("active_manifest")
     active = manifests.get(label) or {}
     results = reader.get_validation_results() or {}
-    state_text = (reader.get_validation_state() or "").lower()
+    sdk_state = reader.get_validation_state() or ""
+    crjson = _crjson(reader)
 
-    # The SDK's verdict decides the state; an untrusted signer is what VALID means.
-    failures = _failures(results, store)
-    if state_text == "trusted":
+    # The SDK's verdict decides the state; an untrusted signer is what VALID means. A file whose
+    # only failure is an expired certificate is EXPIRED, not tampered with.
+    codes = _active_failure_codes(results, store)
+    failures = _words(codes)
+    if sdk_state.lower() == "trusted":
         state = ProvenanceState.TRUSTED
-    elif state_text == "valid":
+    elif sdk_state.lower() == "valid":
         state = ProvenanceState.VALID
+    elif codes and set(codes) <= EXPIRY_CODES:
+        state = ProvenanceState.EXPIRED
     else:
         state = ProvenanceState.INVALID
-        failures = failures or ["The credentials did not validate."]
 
     sig = active.get("signature_info") or {}
     assertions = {a.get("label"): a.get("data") for a in active.get("assertions") or []}
     actions: list[dict[str, Any]] = []
     for key in ACTIONS_LABELS:
         actions.extend((assertions.get(key) or {}).get("actions") or [])
+    ingredients = [_ingredient(i, manifests, 0) for i in active.get("ingredients") or []]
+    ingredient_failures = _ingredient_failures(results, active, ingredients,
+                                               intact=not failures)
+    if state is ProvenanceState.INVALID and not failures and not ingredient_failures:
+        failures = ["The credentials did not validate."]
+    cr_active = next((m for m in crjson if m.get("label") == label), {})
+    signature = cr_active.get("signature") or {}
     report = ProvenanceReport(
         path=name,
         state=state,
@@ -147,21 +135,27 @@ def _build(reader, name: str, mime: str) -> ProvenanceReport:
         title=active.get("title"),
         signer=sig.get("common_name") or sig.get("issuer"),
         issuer=sig.get("issuer"),
-        # Without a time-stamp authority the signature has no time: use the claimed one.
         signed_at=sig.get("time") or next((a["when"] for a in actions if a.get("when")), None),
+        time_stamp=_time_stamp(signature, results),
+        cert_not_after=((signature.get("certificateInfo") or {}).get("validity") or {})
+        .get("notAfter"),
         claim_generator=_claim_generator(active),
         actions=actions,
         digital_source_type=_source_type(actions),
-        ingredients=[_ingredient(i, manifests, 0) for i in active.get("ingredients") or []],
+        ingredients=ingredients,
         generation=assertions.get(GENERATION_LABEL),
         training_mining=assertions.get(TRAINING_MINING_LABEL),
         failures=failures,
+        ingredient_failures=ingredient_failures,
+        manifests=[{"label": m.get("label"),
+                    "validation_results": m.get("validationResults") or {}} for m in crjson],
+        validation_state=sdk_state or None,
     )
     binding = assertions.get(BINDING_LABEL)
     if binding is not None:
         from studio.core.provenance.attestation import verify_binding
 
-        report.attestation = verify_binding(binding, sig.get("cert_serial_number"))
+        report.attestation = verify_binding(binding, _signer_der(data, mime, label, sig))
     thumb = active.get("thumbnail") or {}
     if thumb.get("identifier"):
         buf = io.BytesIO()
@@ -174,13 +168,67 @@ def _build(reader, name: str, mime: str) -> ProvenanceReport:
     return report
 
 
-def _failures(results: dict[str, Any], store: dict[str, Any]) -> list[str]:
-    statuses: list[dict[str, Any]] = list((results.get("activeManifest") or {}).get("failure")
-                                          or [])
-    for delta in results.get("ingredientDeltas") or []:
-        statuses.extend((delta.get("validationDeltas") or {}).get("failure") or [])
-    if not results:  # older stores only have the flat list
+def _crjson(reader) -> list[dict[str, Any]]:
+    try:
+        return list(json.loads(reader.crjson()).get("manifests") or [])
+    except Exception as exc:  # older SDKs: the report simply carries no per-manifest codes
+        log.info("crJSON not available: %s", exc)
+        return []
+
+
+def _signer_der(data: bytes, mime: str, label: str | None, sig: dict[str, Any]) -> bytes | None:
+    """The certificate that signed the active manifest, from its own COSE signature; None
+    when it cannot be read or is not the one the SDK validated (serial differs)."""
+    from cryptography import x509
+
+    from studio.core.provenance.cose import CoseError, signing_chain
+
+    if not label:
+        return None
+    try:
+        der = signing_chain(data, mime, label)[0]
+        cert = x509.load_der_x509_certificate(der)
+    except (CoseError, ValueError, ImportError) as exc:
+        log.info("signing certificate not extracted: %s", exc)
+        return None
+    if sig.get("cert_serial_number") and str(cert.serial_number) != str(
+            sig["cert_serial_number"]):
+        return None
+    return der
+
+
+def _time_stamp(signature: dict[str, Any], results: dict[str, Any]) -> dict[str, Any] | None:
+    info = signature.get("timeStampInfo") or {}
+    if not info.get("timestamp"):
+        return None
+    subject = (info.get("certificateInfo") or {}).get("subject") or {}
+    active = results.get("activeManifest") or {}
+    codes = {s.get("code") for key in ("success", "informational", "failure")
+             for s in active.get(key) or []}
+    return {"authority": subject.get("CN") or subject.get("O"), "time": info["timestamp"],
+            "trusted": "timeStamp.trusted" in codes and "timeStamp.untrusted" not in codes}
+
+
+def _active_failure_codes(results: dict[str, Any], store: dict[str, Any]) -> list[str]:
+    if results:
+        statuses = list((results.get("activeManifest") or {}).get("failure") or [])
+    else:  # older stores only have the flat list
         statuses = list(store.get("validation_status") or [])
+    return [s.get("code") or "" for s in statuses
+            if s.get("code") not in _NOT_FAILURES and not str(s.get("code")).endswith(
+                ".untrusted")]
+
+
+def _words(codes: list[str]) -> list[str]:
+    out: list[str] = []
+    for code in codes:
+        text = plain_words({"code": code})
+        if text not in out:
+            out.append(text)
+    return out
+
+
+def _failures_of(statuses: list[dict[str, Any]]) -> list[str]:
     out: list[str] = []
     for s in statuses:
         code = s.get("code") or ""
@@ -189,6 +237,39 @@ def _failures(results: dict[str, Any], store: dict[str, Any]) -> list[str]:
         text = plain_words(s)
         if text not in out:
             out.append(text)
+    return out
+
+
+def _ingredient_failures(results: dict[str, Any], active: dict[str, Any],
+                         ingredients: list[Ingredient], *, intact: bool) -> list[str]:
+    """Each failing ingredient named, with what failed: from the reader's deltas (the
+    ingredient's manifest changed inside this file) and from the results recorded when it was
+    added (the source was already broken then)."""
+    raw = active.get("ingredients") or []
+    by_label = {r.get("label"): n for r, n in zip(raw, ingredients, strict=False)}
+    problems: dict[int, list[str]] = {}
+    for delta in results.get("ingredientDeltas") or []:
+        uri = str(delta.get("ingredientAssertionURI") or "")
+        node = by_label.get(uri.rsplit("/", 1)[-1])
+        texts = _failures_of((delta.get("validationDeltas") or {}).get("failure") or [])
+        if texts:
+            key = ingredients.index(node) if node in ingredients else -1
+            problems.setdefault(key, []).extend(texts)
+    for idx, r in enumerate(raw):
+        recorded = ((r.get("validation_results") or {}).get("activeManifest") or {})
+        texts = _failures_of(recorded.get("failure") or [])
+        if not texts:
+            texts = _failures_of(r.get("validation_status") or [])
+        if texts:
+            problems.setdefault(idx, []).extend(t for t in texts
+                                                if t not in problems.get(idx, []))
+    out: list[str] = []
+    for idx, texts in problems.items():
+        title = ingredients[idx].title if 0 <= idx < len(ingredients) else "a source file"
+        if 0 <= idx < len(ingredients):
+            ingredients[idx].failures = list(texts)
+        note = " This file's own credentials are intact." if intact else ""
+        out.append(f"Ingredient {title!r}: {' '.join(texts)}{note}")
     return out
 
 

@@ -26,7 +26,11 @@ from studio.core.provenance.report import COMPOSITE_TRAINED, TRAINED
 log = logging.getLogger(__name__)
 
 SIGNABLE = {"image/png", "image/jpeg", "image/webp"}
-THUMBNAIL_EDGE = 256  # long edge in pixels: enough for the inspector, small in the file
+# The manifest thumbnail: never larger than the image, its long edge capped, JPEG at medium
+# quality. Images this small or smaller get none (they are their own thumbnail).
+THUMBNAIL_CAP = 512
+THUMBNAIL_MIN_IMAGE = 128
+SPEC_VERSION = "2.2"  # the C2PA specification the manifests follow (claim v2, actions v2)
 _TRAINING_KEYS = ("cawg.ai_inference", "cawg.ai_generative_training", "cawg.ai_training",
                   "cawg.data_mining")
 
@@ -51,6 +55,18 @@ def _now() -> str:
 
 def software_agent() -> dict[str, str]:
     return {"name": APP_NAME, "version": __version__}
+
+
+def claim_generator() -> dict[str, str]:
+    # The conformance program asks every generator to declare its spec version here.
+    return {**software_agent(), "specVersion": SPEC_VERSION}
+
+
+def actions_assertion(actions: list[dict[str, Any]]) -> dict[str, Any]:
+    # created: the claim generator made this assertion (created_assertions in claim v2);
+    # allActionsIncluded: nothing else was done to the asset (conformance v0.2).
+    return {"label": "c2pa.actions.v2", "created": True,
+            "data": {"actions": actions, "allActionsIncluded": True}}
 
 
 def training_mining(policy: str) -> dict[str, Any]:
@@ -94,7 +110,7 @@ def generation_manifest(req: dict[str, Any], seed: int, *, binding: dict[str, An
         actions = [{"action": "c2pa.created", "softwareAgent": agent, "when": _now(),
                     "digitalSourceType": TRAINED}]
     assertions: list[dict[str, Any]] = [
-        {"label": "c2pa.actions.v2", "data": {"actions": actions}},
+        actions_assertion(actions),
         {"label": GENERATION_LABEL,
          "data": {"request": req, "seed": int(seed), "model_sha256": _find_model_hash(req)}},
         {"label": TRAINING_MINING_LABEL, "data": training_mining(policy)},
@@ -106,26 +122,49 @@ def generation_manifest(req: dict[str, Any], seed: int, *, binding: dict[str, An
 
 def _manifest(title: str, assertions: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "claim_generator_info": [software_agent()],
+        "claim_generator_info": [claim_generator()],
         "title": title,
         "assertions": assertions,
     }
 
 
-def _settings_context(identity: SigningIdentity):
+def image_long_edge(data: bytes) -> int | None:
+    """The image's long edge in pixels, read from its header only (None if unknown)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return max(img.size)
+    except Exception:  # not decodable by Pillow: let c2pa decide about the thumbnail
+        return None
+
+
+def thumbnail_settings(long_edge: int | None) -> dict[str, Any]:
+    if long_edge is not None and long_edge <= THUMBNAIL_MIN_IMAGE:
+        return {"enabled": False}
+    edge = THUMBNAIL_CAP if long_edge is None else min(THUMBNAIL_CAP, long_edge)
+    return {"enabled": True, "long_edge": edge, "format": "jpeg",
+            "prefer_smallest_format": False, "quality": "medium"}
+
+
+def _settings_context(data: bytes):
     import c2pa
 
     config = {
-        "builder": {"thumbnail": {"enabled": True, "long_edge": THUMBNAIL_EDGE,
-                                  "prefer_smallest_format": True, "quality": "medium"}},
+        "builder": {"thumbnail": thumbnail_settings(image_long_edge(data))},
         "verify": {"verify_after_sign": False},
     }
     return c2pa.Context(c2pa.Settings.from_dict(config))
 
 
 def sign_bytes(data: bytes, manifest: dict[str, Any], identity: SigningIdentity,
-               parent: Parent | None = None) -> bytes:
-    """Embed a manifest in ``data`` (PNG, JPEG or WebP, told apart by content) and sign it."""
+               parent: Parent | None = None, tsa_url: str | None = None) -> bytes:
+    """Embed a manifest in ``data`` (PNG, JPEG or WebP, told apart by content) and sign it.
+
+    ``tsa_url``: an RFC 3161 time-stamp authority; the signature then carries a trusted time,
+    so it stays checkable after the certificate expires. None (the default, for privacy)
+    contacts nobody.
+    """
     import c2pa
 
     mime = sniff_mime(data[:64])
@@ -133,7 +172,7 @@ def sign_bytes(data: bytes, manifest: dict[str, Any], identity: SigningIdentity,
         raise SigningError(f"Only PNG, JPEG and WebP files can be signed here (this file is "
                            f"{mime or 'of an unknown type'}).")
     try:
-        builder = c2pa.Builder(json.dumps(manifest), context=_settings_context(identity))
+        builder = c2pa.Builder(json.dumps(manifest), context=_settings_context(data))
         with builder:
             if parent is not None:
                 pmime = sniff_mime(parent.data[:64])
@@ -145,17 +184,28 @@ def sign_bytes(data: bytes, manifest: dict[str, Any], identity: SigningIdentity,
                     pmime, io.BytesIO(parent.data))
             info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256,
                                        identity.chain_pem.encode("ascii"),
-                                       identity.key_pem.encode("ascii"), None)
+                                       identity.key_pem.encode("ascii"),
+                                       tsa_url.encode("ascii") if tsa_url else None)
             with c2pa.Signer.from_info(info) as signer:
                 out = io.BytesIO()
                 builder.sign(signer, mime, io.BytesIO(data), out)
                 return out.getvalue()
     except c2pa.C2paError as exc:
+        if tsa_url and ("timestamp" in str(exc).lower() or "tsa" in str(exc).lower()):
+            raise SigningError(f"The time-stamp authority {tsa_url} did not answer with a "
+                               f"usable time stamp ({exc}). Nothing was signed; check the "
+                               "TSA URL in Settings > Provenance.") from exc
         raise SigningError(f"Signing failed: {exc}") from exc
 
 
 def _provenance_settings(settings: Any):
     return getattr(settings, "provenance", settings)
+
+
+def tsa_url(prov: Any) -> str | None:
+    """The configured time-stamp authority, or None (the default: no network)."""
+    url = str(getattr(prov, "tsa_url", "") or "").strip()
+    return url or None
 
 
 class GenerationSigner:
@@ -177,6 +227,8 @@ class GenerationSigner:
 
     def prepare(self) -> tuple[SigningIdentity, dict[str, Any] | None]:
         with self._lock:
+            if self._identity is not None and self._identity.needs_renewal():
+                self._identity = None  # a long session: renew, and the wallet re-binds
             if self._identity is None:
                 if self.account is None and self._resolve_account is not None:
                     self.account = self._resolve_account()
@@ -199,7 +251,7 @@ class GenerationSigner:
         manifest = generation_manifest(req, seed, binding=binding,
                                        policy=self.prov.training_mining,
                                        img2img=parent is not None)
-        return sign_bytes(data, manifest, identity, parent)
+        return sign_bytes(data, manifest, identity, parent, tsa_url=tsa_url(self.prov))
 
 
 def make_generation_signer(paths: StudioPaths, settings: Any,
@@ -216,10 +268,10 @@ def attest_manifest(title: str, binding: dict[str, Any] | None, policy: str) -> 
     """The manifest for "Attest…": the original is the parent; nothing was changed."""
     agent = software_agent()
     assertions: list[dict[str, Any]] = [
-        {"label": "c2pa.actions.v2", "data": {"actions": [
+        actions_assertion([
             {"action": "c2pa.opened", "softwareAgent": agent, "when": _now(),
              "parameters": {"ingredientIds": ["parent"]}},
-        ]}},
+        ]),
         {"label": TRAINING_MINING_LABEL, "data": training_mining(policy)},
     ]
     if binding is not None:

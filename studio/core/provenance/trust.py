@@ -1,19 +1,35 @@
 """Trust anchors and the c2pa ``Context`` that carries them.
 
-Users add PEM files (the studio root, or any root); the report says Trusted only for a signer
-that chains to one of them; any other valid manifest reads as "Valid (signer not on your
-trust list)".
+By default the official C2PA Trust List (claim-signing CAs) and C2PA TSA Trust List (time-stamp
+authorities) shipped in ``resources/trust`` (CC BY 4.0, C2PA conformance-public) are anchors; a
+copy the user refreshed from a file (``studio identity trust-lists``) replaces the shipped one.
+Users add their own roots (``trust_anchors``) and single signers ("Trust this signer…":
+``trusted_signers``, end-entity certificates c2pa accepts through its ``allowed_list``). The
+report says Trusted only for a signer that chains to an anchor or is allowed; any other valid
+manifest reads as "Valid (signer not on your trust list)".
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
+CLAIM_LIST, TSA_LIST = "C2PA-TRUST-LIST.pem", "C2PA-TSA-TRUST-LIST.pem"
+
+
+@dataclass(frozen=True)
+class TrustMaterial:
+    """PEM text for c2pa: ``anchors`` (roots, TSA roots) and ``allowed`` (single signers)."""
+
+    anchors: str | None = None
+    allowed: str | None = None
 
 
 class TrustError(Exception):
@@ -44,13 +60,97 @@ def load_anchor_files(paths: Iterable[str | Path]) -> str | None:
     return "\n".join(parts) + "\n" if parts else None
 
 
-def make_context(trust_anchors_pem: str | None):
-    """A c2pa Context that checks signers against ``trust_anchors_pem`` (may be None)."""
+def allowed_host(url: str) -> str:
+    """``host[:port]`` of ``url``, the form c2pa's ``core.allowed_network_hosts`` matches."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.netloc.rsplit("@", 1)[-1]
+
+
+def official_list(name: str, paths: Any = None) -> Path:
+    """The user's refreshed copy of an official list if there is one, else the shipped one."""
+    from studio.resources import resource
+
+    if paths is not None:
+        mine = trust_dir(paths) / "lists" / name
+        if mine.is_file():
+            return mine
+    return resource("trust", name)
+
+
+def trust_dir(paths: Any) -> Path:
+    return paths.data_dir / "provenance" / "trust"
+
+
+def anchors_for(prov_settings: Any, paths: Any = None) -> TrustMaterial:
+    """Everything the user trusts, as c2pa wants it: official lists (unless switched off),
+    their own anchors, and the signers they trusted one by one."""
+    files = [str(p) for p in getattr(prov_settings, "trust_anchors", [])]
+    if getattr(prov_settings, "official_trust_lists", True):
+        files += [str(official_list(CLAIM_LIST, paths)), str(official_list(TSA_LIST, paths))]
+    return TrustMaterial(load_anchor_files(files),
+                         load_anchor_files(getattr(prov_settings, "trusted_signers", [])))
+
+
+def refresh_list(paths: Any, src: Path, *, tsa: bool = False) -> tuple[Path, int]:
+    """Replace the C2PA (or TSA) trust list with ``src``, a PEM file the user got themselves
+    (no network is used). Returns where it was stored and how many certificates it holds."""
+    from cryptography import x509
+
+    try:
+        text = Path(src).read_text(encoding="ascii")
+    except UnicodeDecodeError as exc:
+        raise TrustError(f"{src} is not a PEM text file.") from exc
+    check_pem(text, str(src))
+    count = len(x509.load_pem_x509_certificates(text.encode("ascii")))
+    dest = trust_dir(paths) / "lists" / (TSA_LIST if tsa else CLAIM_LIST)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(".tmp")
+    tmp.write_text(text, encoding="ascii")
+    tmp.replace(dest)
+    return dest, count
+
+
+def trust_signer(paths: Any, prov_settings: Any, cert_der: bytes) -> Path:
+    """Trust one signer's certificate ("Trust this signer…"): files it signs read Trusted
+    while the certificate is valid; no other certificate from its issuer is trusted. The
+    caller saves the settings."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    cert = x509.load_der_x509_certificate(cert_der)
+    text = cert.public_bytes(Encoding.PEM).decode("ascii")
+    dest = trust_dir(paths) / "signers" / f"{hashlib.sha256(cert_der).hexdigest()[:16]}.pem"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text, encoding="ascii")
+    signers = prov_settings.trusted_signers
+    if str(dest) not in signers:
+        signers.append(str(dest))
+    return dest
+
+
+def make_context(trust: str | TrustMaterial | None, *, remote_url: str | None = None):
+    """A c2pa Context that checks signers against ``trust`` (PEM anchors, or TrustMaterial).
+
+    Remote manifests are not fetched; with ``remote_url`` (the user asked to fetch it) the
+    reader may reach that URL's host and no other. OCSP stays off: no network by default.
+    """
     import c2pa
 
-    config: dict = {"verify": {"verify_trust": True}}
-    if trust_anchors_pem:
-        config["trust"] = {"user_anchors": trust_anchors_pem}
+    config: dict = {"verify": {"verify_trust": True, "remote_manifest_fetch": False,
+                               "ocsp_fetch": False},
+                    "core": {"allowed_network_hosts": []}}
+    if remote_url:
+        config["verify"]["remote_manifest_fetch"] = True
+        config["core"]["allowed_network_hosts"] = [allowed_host(remote_url)]
+    material = trust if isinstance(trust, TrustMaterial) else TrustMaterial(trust)
+    if material.anchors or material.allowed:
+        config["trust"] = {}
+        if material.anchors:
+            config["trust"]["user_anchors"] = material.anchors
+        if material.allowed:
+            config["trust"]["allowed_list"] = material.allowed
     return c2pa.Context(c2pa.Settings.from_dict(config))
 
 
@@ -59,8 +159,6 @@ def add_trust_anchor(paths, prov_settings, pem_file: Path) -> Path:
 
     The copy keeps trust stable if the original moves; the caller saves the settings.
     """
-    import hashlib
-
     try:
         text = Path(pem_file).read_text(encoding="ascii")
     except UnicodeDecodeError as exc:
