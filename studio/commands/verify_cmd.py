@@ -47,6 +47,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     tr = isub.add_parser("trust", help="add a PEM root certificate to your trust anchors")
     tr.add_argument("pem", type=Path)
     tr.set_defaults(func=_trust)
+    ts = isub.add_parser("trust-signer", help="trust the certificate that signed FILE (that "
+                         "one certificate only)")
+    ts.add_argument("file", type=Path)
+    ts.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    ts.set_defaults(func=_trust_signer)
+    tl = isub.add_parser("trust-lists", help="replace the C2PA Trust List (or, with --tsa, "
+                         "the TSA Trust List) with a PEM file you downloaded yourself; no "
+                         "network is used")
+    tl.add_argument("pem", type=Path)
+    tl.add_argument("--tsa", action="store_true", help="the file is the TSA Trust List")
+    tl.set_defaults(func=_trust_lists)
+    tsa = isub.add_parser("tsa", help="show or set the RFC 3161 time-stamp authority used for "
+                          "every signature (none by default: nothing is contacted)")
+    tsa.add_argument("url", nargs="?", help="e.g. http://timestamp.digicert.com; 'none' to "
+                     "stop time-stamping")
+    tsa.set_defaults(func=_tsa)
+    imp = isub.add_parser("import-cert", help="sign with your own certificate from a CA: a "
+                          "PKCS#12 file, or a PEM chain with --key; the key goes to the "
+                          "keyring, never to disk")
+    imp.add_argument("cert", type=Path, help="PKCS#12 (.p12/.pfx) or PEM chain (leaf first)")
+    imp.add_argument("--key", type=Path, help="PEM private key (with a PEM chain)")
+    imp.add_argument("--password-stdin", action="store_true",
+                     help="read the PKCS#12/key password from standard input")
+    imp.set_defaults(func=_import_cert)
+    isub.add_parser("use-studio", help="stop using an imported certificate; sign with the "
+                    "studio's own identity again").set_defaults(func=_use_studio)
 
 
 def _settings(ctx):
@@ -156,12 +182,14 @@ def _attest(args: argparse.Namespace, ctx) -> int:
 
 def _show(args: argparse.Namespace, ctx) -> int:
     from studio.cli import CliError
+    from studio.core.provenance.byo import describe_any
     from studio.core.provenance.identity import IdentityError, IdentityManager
 
     try:
-        info = IdentityManager(ctx.paths).current().describe()
+        info = describe_any(IdentityManager(ctx.paths).current())
     except IdentityError as exc:
         raise CliError(str(exc)) from exc
+    info["tsa"] = _settings(ctx).provenance.tsa_url or "(none)"
     for key, value in info.items():
         print(f"{key:<10} {value}")
     return 0
@@ -220,4 +248,89 @@ def _trust(args: argparse.Namespace, ctx) -> int:
         raise CliError(str(exc)) from exc
     ctx.settings.save(loaded)
     print(f"trusting {args.pem} (copied to {stored})")
+    return 0
+
+
+def _trust_signer(args: argparse.Namespace, ctx) -> int:
+    from studio.cli import CliError
+    from studio.core.provenance.trust import (
+        TRUST_SIGNER_MEANING,
+        TrustError,
+        signer_of_file,
+        trust_signer,
+    )
+
+    try:
+        der, described = signer_of_file(args.file)
+    except (TrustError, OSError) as exc:
+        raise CliError(str(exc)) from exc
+    print(f"Signer: {described}\n{TRUST_SIGNER_MEANING}")
+    if not args.yes and input("Trust this signer? [y/N] ").strip().lower() not in ("y", "yes"):
+        print("not trusted")
+        return 1
+    loaded = ctx.settings.load().settings
+    stored = trust_signer(ctx.paths, loaded.provenance, der)
+    ctx.settings.save(loaded)
+    print(f"trusting this signer (certificate stored at {stored})")
+    return 0
+
+
+def _trust_lists(args: argparse.Namespace, ctx) -> int:
+    from studio.cli import CliError
+    from studio.core.provenance.trust import TrustError, refresh_list
+
+    try:
+        dest, count = refresh_list(ctx.paths, args.pem, tsa=args.tsa)
+    except (TrustError, OSError) as exc:
+        raise CliError(str(exc)) from exc
+    kind = "TSA Trust List" if args.tsa else "C2PA Trust List"
+    print(f"{kind} replaced: {count} certificates from {args.pem} (stored at {dest})")
+    return 0
+
+
+def _tsa(args: argparse.Namespace, ctx) -> int:
+    from urllib.parse import urlsplit
+
+    from studio.cli import CliError
+
+    loaded = ctx.settings.load().settings
+    if args.url is None:
+        print(loaded.provenance.tsa_url or "(none: signatures carry no trusted time)")
+        return 0
+    url = "" if args.url.lower() == "none" else args.url.strip()
+    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+        raise CliError(f"{args.url!r} is not an http(s) URL of a time-stamp authority", 2)
+    loaded.provenance.tsa_url = url
+    ctx.settings.save(loaded)
+    print(f"time-stamp authority: {url or '(none)'}")
+    return 0
+
+
+def _import_cert(args: argparse.Namespace, ctx) -> int:
+    import sys
+
+    from studio.cli import CliError
+    from studio.core.provenance import byo
+    from studio.core.provenance.identity import IdentityError, IdentityManager
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n").encode("utf-8") or None
+    try:
+        ident = byo.import_certificate(IdentityManager(ctx.paths), args.cert, args.key,
+                                       password)
+    except (IdentityError, OSError) as exc:
+        raise CliError(str(exc)) from exc
+    info = ident.describe()
+    print(f"signing with {info['subject']} (issued by {info['issuer']}, until "
+          f"{info['not_after']}); the key is in the keyring")
+    return 0
+
+
+def _use_studio(args: argparse.Namespace, ctx) -> int:
+    from studio.core.provenance import byo
+    from studio.core.provenance.identity import IdentityManager
+
+    removed = byo.remove(IdentityManager(ctx.paths))
+    print("signing with the studio's own identity" + ("" if removed else " (already)"))
     return 0

@@ -47,13 +47,16 @@ class IdentityError(Exception):
 @dataclass(frozen=True)
 class SigningIdentity:
     cert_pem: str  # the creator's end-entity certificate
-    root_pem: str
+    root_pem: str  # the rest of the chain (the studio root, or an imported CA chain)
     key_pem: str  # PKCS#8; held in memory only while signing
+    alg: str = "es256"  # C2PA signing algorithm for the key
+    own: bool = True  # the studio's self-issued identity (False: an imported certificate)
 
     @property
     def chain_pem(self) -> str:
-        """End-entity first, then the root, as C2PA signers expect."""
-        return self.cert_pem.strip() + "\n" + self.root_pem.strip() + "\n"
+        """End-entity first, then the rest of the chain, as C2PA signers expect."""
+        rest = self.root_pem.strip()
+        return self.cert_pem.strip() + "\n" + (rest + "\n" if rest else "")
 
     def not_after(self) -> dt.datetime:
         from cryptography import x509
@@ -61,7 +64,8 @@ class SigningIdentity:
         return x509.load_pem_x509_certificate(self.cert_pem.encode("ascii")).not_valid_after_utc
 
     def needs_renewal(self, now: dt.datetime | None = None) -> bool:
-        return self.not_after() - (now or dt.datetime.now(dt.UTC)) < RENEW_BEFORE
+        # Only the self-issued certificate renews itself; an imported one is the CA's.
+        return self.own and self.not_after() - (now or dt.datetime.now(dt.UTC)) < RENEW_BEFORE
 
     def describe(self) -> dict[str, str]:
         from cryptography import x509
@@ -264,6 +268,9 @@ class IdentityManager:
         self.root_file = self.dir / "studio-root-ca.pem"
         self.cert_file = self.dir / "signing-cert.pem"
 
+    def byo_active(self) -> bool:
+        return (self.dir / "byo-chain.pem").is_file()
+
     def exists(self) -> bool:
         return self.root_file.is_file() and self.cert_file.is_file()
 
@@ -278,6 +285,10 @@ class IdentityManager:
         certificate naming another wallet, creator, or close to expiry is reissued."""
         from cryptography import x509
 
+        if self.byo_active():
+            from studio.core.provenance import byo
+
+            return byo.load(self)
         creator = creator.strip() or DEFAULT_CREATOR
         if not self.root_file.is_file():
             root_key, root_cert = _make_root(creator)
@@ -323,6 +334,10 @@ class IdentityManager:
         return self.ensure(creator, address)
 
     def current(self) -> SigningIdentity:
+        if self.byo_active():
+            from studio.core.provenance import byo
+
+            return byo.load(self)
         if not self.exists():
             raise IdentityError("No signing identity exists yet.")
         return self._load(_load_cert(self.cert_file))

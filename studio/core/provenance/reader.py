@@ -87,13 +87,32 @@ def read_report_bytes(data: bytes, trust_anchors_pem: str | None = None, name: s
     if reader is None:
         return ProvenanceReport(name, ProvenanceState.NONE, format=mime)
     with reader:
-        report = _build(reader, name, mime, data)
+        report = _build(reader, name, mime, data, _allowed_hashes(trust_anchors_pem))
         if remote_url:
             report.remote_url = remote_url
         return report
 
 
-def _build(reader, name: str, mime: str, data: bytes) -> ProvenanceReport:
+def _allowed_hashes(trust) -> set[str]:
+    """SHA-256 of each signer certificate the user trusted one by one."""
+    import hashlib
+
+    from cryptography import x509
+
+    allowed = getattr(trust, "allowed", None)
+    if not allowed:
+        return set()
+    try:
+        certs = x509.load_pem_x509_certificates(allowed.encode("ascii"))
+    except ValueError:
+        return set()
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return {hashlib.sha256(c.public_bytes(Encoding.DER)).hexdigest() for c in certs}
+
+
+def _build(reader, name: str, mime: str, data: bytes,
+           allowed: set[str] | None = None) -> ProvenanceReport:
     store = json.loads(reader.json())
     manifests: dict[str, Any] = store.get("manifests") or {}
     label = store.get("active_manifest")
@@ -151,11 +170,22 @@ def _build(reader, name: str, mime: str, data: bytes) -> ProvenanceReport:
                     "validation_results": m.get("validationResults") or {}} for m in crjson],
         validation_state=sdk_state or None,
     )
+    signer_der = _signer_der(data, mime, label, sig) if (
+        allowed or BINDING_LABEL in assertions) else None
+    if allowed and state is ProvenanceState.VALID and signer_der is not None:
+        import hashlib
+
+        # "Trust this signer…": the SDK verified the signature with exactly this
+        # certificate, and the user trusts exactly this certificate (c2pa's own allowed_list
+        # is not applied by every SDK build, so the check is made here).
+        if hashlib.sha256(signer_der).hexdigest() in allowed:
+            report.state = ProvenanceState.TRUSTED
+            report.trusted_signer = True
     binding = assertions.get(BINDING_LABEL)
     if binding is not None:
         from studio.core.provenance.attestation import verify_binding
 
-        report.attestation = verify_binding(binding, _signer_der(data, mime, label, sig))
+        report.attestation = verify_binding(binding, signer_der)
     thumb = active.get("thumbnail") or {}
     if thumb.get("identifier"):
         buf = io.BytesIO()

@@ -89,6 +89,7 @@ class ProvenanceReport:
     # "informational", "failure"}}], the C2PA status codes behind the words above.
     manifests: list[dict[str, Any]] = field(default_factory=list)
     validation_state: str | None = None  # the SDK's own word: Invalid | Valid | Trusted
+    trusted_signer: bool = False  # TRUSTED because the user trusted this very certificate
     thumbnail: bytes | None = None
     thumbnail_format: str | None = None
     error: str | None = None  # why the file is unreadable

@@ -182,7 +182,8 @@ def sign_bytes(data: bytes, manifest: dict[str, Any], identity: SigningIdentity,
                     json.dumps({"title": parent.title, "relationship": "parentOf",
                                 "label": "parent"}),
                     pmime, io.BytesIO(parent.data))
-            info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256,
+            alg = getattr(c2pa.C2paSigningAlg, identity.alg.upper())
+            info = c2pa.C2paSignerInfo(alg,
                                        identity.chain_pem.encode("ascii"),
                                        identity.key_pem.encode("ascii"),
                                        tsa_url.encode("ascii") if tsa_url else None)

@@ -130,6 +130,39 @@ def trust_signer(paths: Any, prov_settings: Any, cert_der: bytes) -> Path:
     return dest
 
 
+TRUST_SIGNER_MEANING = (
+    "Trusting this signer means files signed with this exact certificate will read "
+    "\"Trusted\" on this computer, as if a certificate authority you rely on had vouched for "
+    "them. Only do this if you know who holds the key (for example, you checked its "
+    "fingerprint with them). It trusts no other certificate from the same issuer, and you can "
+    "remove it again in Settings.")
+
+
+def signer_of_file(path: Path) -> tuple[bytes, str]:
+    """The DER certificate that signed ``path``'s active manifest and a one-line description
+    of it, for "Trust this signer…". Only intact credentials qualify."""
+    from cryptography import x509
+
+    from studio.core.provenance.cose import CoseError, signing_chain
+    from studio.core.provenance.formats import sniff_mime
+    from studio.core.provenance.reader import read_report_bytes
+
+    data = Path(path).read_bytes()
+    report = read_report_bytes(data, name=str(path))
+    if not (report.is_valid or report.state.value == "expired") or not report.manifest_label:
+        raise TrustError(f"{path} has no intact content credentials, so its signer cannot be "
+                         "trusted from it.")
+    try:
+        der = signing_chain(data, sniff_mime(data[:64]) or "", report.manifest_label)[0]
+    except CoseError as exc:
+        raise TrustError(f"The signing certificate could not be read from {path}: {exc}") \
+            from exc
+    cert = x509.load_der_x509_certificate(der)
+    fingerprint = hashlib.sha256(der).hexdigest()
+    return der, (f"{cert.subject.rfc4514_string()} (issued by {cert.issuer.rfc4514_string()},"
+                 f" SHA-256 {fingerprint[:16]}…)")
+
+
 def make_context(trust: str | TrustMaterial | None, *, remote_url: str | None = None):
     """A c2pa Context that checks signers against ``trust`` (PEM anchors, or TrustMaterial).
 

@@ -103,6 +103,8 @@ def state_text(report: ProvenanceReport) -> str:
                 "shows when it was signed")
     if state == "invalid" and report.ingredient_failures and not report.failures:
         return "Invalid: a source file's credentials failed (see below)"
+    if state == "trusted" and report.trusted_signer:
+        return "Trusted: valid, signed by a signer you chose to trust"
     return {
         "trusted": "Trusted: valid, signed by a trusted signer",
         "valid": "Valid (signer not on your trust list)",
