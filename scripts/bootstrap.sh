@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the studio needs, idempotently: a venv with the project and its dev tools,
-# a CPU build of PyTorch where no NVIDIA GPU is present, and the npm toolchain in contracts/.
+# a CPU build of PyTorch where no NVIDIA GPU is present, and the npm toolchains in contracts/
+# and tests/provenance/node/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,16 +44,22 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! .venv/bin/python -c 'import
   echo "$want" > "$stamp"
 fi
 
-if [ -f contracts/package-lock.json ]; then
-  lock=$(sha256sum contracts/package-lock.json | cut -d' ' -f1)
-  if [ "$(cat contracts/node_modules/.stamp-lock 2>/dev/null)" != "$lock" ]; then
+# npm toolchains, each re-installed only when its lock changes: the contracts toolchain and
+# c2pa-wasm, the independent C2PA reader the provenance tests check outputs against.
+npm_install() {
+  local dir=$1 what=$2 lock
+  [ -f "$dir/package-lock.json" ] || return 0
+  lock=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$dir/node_modules/.stamp-lock" 2>/dev/null)" != "$lock" ]; then
     command -v npm >/dev/null 2>&1 || {
-      echo "bootstrap: npm is required for the contracts toolchain (apt-get install nodejs npm)" >&2
+      echo "bootstrap: npm is required for $what (apt-get install nodejs npm)" >&2
       exit 1
     }
-    echo "bootstrap: installing the contracts toolchain (npm ci)"
-    (cd contracts && npm ci --no-audit --no-fund --loglevel=error)
-    echo "$lock" > contracts/node_modules/.stamp-lock
+    echo "bootstrap: installing $what (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock" > "$dir/node_modules/.stamp-lock"
   fi
-fi
+}
+npm_install contracts "the contracts toolchain"
+npm_install tests/provenance/node "the independent C2PA reader (c2pa-wasm)"
 echo "bootstrap: ready"

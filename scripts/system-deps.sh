@@ -7,6 +7,7 @@ declare -A TOOLS=([python3]=python3 [node]=nodejs [npm]=npm [git]=git [make]=mak
 PACKAGES=(
   python3-venv
   xvfb xauth dbus dbus-x11 gnome-keyring
+  libimage-exiftool-perl
   libegl1 libgl1 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
   libxcb-randr0 libxcb-shape0 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1
