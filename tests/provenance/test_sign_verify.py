@@ -39,7 +39,7 @@ def test_sign_then_verify(sign, account, fmt, mime):
 
     from PIL import Image
     with Image.open(io.BytesIO(report.thumbnail)) as thumb:
-        assert thumb.format == "JPEG" and max(thumb.size) <= 320  # never larger than the image
+        assert thumb.format == "JPEG" and max(thumb.size) == 160  # half the image's long edge
     assert report.to_json()["state"] == "valid"
 
 

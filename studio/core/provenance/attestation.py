@@ -93,20 +93,13 @@ def make_binding(account: SigningAccount, cert_pem: str,
         signed = account.sign_typed_data(full_message=data)
     except Exception as exc:
         raise AttestationError(f"The wallet could not sign the attestation: {exc}") from exc
-    leaf_pem = cert.public_bytes(_pem()).decode("ascii")
+    # No copy of the certificate: the manifest's own signature carries it, and a copy is
+    # exactly what a forger would swap.
     return {
         "scheme": "eip712",
         "typed_data": data,
         "signature": "0x" + bytes(signed.signature).hex(),
-        "certificate": leaf_pem,
     }
-
-
-def _pem():
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return Encoding.PEM
-
 
 def verify_binding(binding: dict[str, Any], signer_cert_der: bytes | None) -> dict[str, Any]:
     """Check a binding assertion against the certificate that signed the manifest.

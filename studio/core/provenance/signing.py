@@ -26,8 +26,8 @@ from studio.core.provenance.report import COMPOSITE_TRAINED, TRAINED
 log = logging.getLogger(__name__)
 
 SIGNABLE = {"image/png", "image/jpeg", "image/webp"}
-# The manifest thumbnail: never larger than the image, its long edge capped, JPEG at medium
-# quality. Images this small or smaller get none (they are their own thumbnail).
+# The manifest thumbnail: a JPEG at most half the image's long edge and at most THUMBNAIL_CAP.
+# Images of THUMBNAIL_MIN_IMAGE px or less get none (they are their own thumbnail).
 THUMBNAIL_CAP = 512
 THUMBNAIL_MIN_IMAGE = 128
 SPEC_VERSION = "2.2"  # the C2PA specification the manifests follow (claim v2, actions v2)
@@ -128,32 +128,58 @@ def _manifest(title: str, assertions: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def image_long_edge(data: bytes) -> int | None:
-    """The image's long edge in pixels, read from its header only (None if unknown)."""
+THUMBNAIL_ID = "thumbnail.jpg"
+THUMBNAIL_QUALITY = 75
+# Above this many pixels a PNG's thumbnail is left to c2pa: its PNG decoder is faster than
+# Pillow's on large images, Pillow's integer reduce faster on small ones (bench/provenance.py).
+SDK_THUMBNAIL_PIXELS = 1_600_000
+
+
+@dataclass(frozen=True)
+class ThumbnailPlan:
+    jpeg: bytes | None = None  # made here (Pillow)
+    sdk_long_edge: int | None = None  # or made by c2pa at this long edge
+
+
+def plan_thumbnail(data: bytes) -> ThumbnailPlan:
+    """The manifest thumbnail: a JPEG with a long edge of half the image's, at most
+    THUMBNAIL_CAP; none for images of THUMBNAIL_MIN_IMAGE px or less (they are their own
+    thumbnail) or that cannot be decoded (the signature is what matters)."""
     from PIL import Image
 
     try:
         with Image.open(io.BytesIO(data)) as img:
-            return max(img.size)
-    except Exception:  # not decodable by Pillow: let c2pa decide about the thumbnail
-        return None
+            width, height = img.size
+            long_edge = max(img.size)
+            if long_edge <= THUMBNAIL_MIN_IMAGE:
+                return ThumbnailPlan()
+            target = min(THUMBNAIL_CAP, long_edge // 2)
+            if img.format == "PNG" and width * height > SDK_THUMBNAIL_PIXELS:
+                return ThumbnailPlan(sdk_long_edge=target)
+            if img.format == "JPEG":
+                img.draft("RGB", (target, target))  # DCT scaling: a cheap decode
+            img = img.convert("RGB")
+    except Exception:
+        log.info("no thumbnail: the image could not be decoded")
+        return ThumbnailPlan()
+    factor = max(img.size) // target
+    if factor > 1:
+        img = img.reduce(factor)  # integer box reduce: fast
+    if max(img.size) > target:
+        img.thumbnail((target, target), Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=THUMBNAIL_QUALITY)
+    return ThumbnailPlan(jpeg=buf.getvalue())
 
 
-def thumbnail_settings(long_edge: int | None) -> dict[str, Any]:
-    if long_edge is not None and long_edge <= THUMBNAIL_MIN_IMAGE:
-        return {"enabled": False}
-    edge = THUMBNAIL_CAP if long_edge is None else min(THUMBNAIL_CAP, long_edge)
-    return {"enabled": True, "long_edge": edge, "format": "jpeg",
-            "prefer_smallest_format": False, "quality": "medium"}
-
-
-def _settings_context(data: bytes):
+def _settings_context(plan: ThumbnailPlan):
     import c2pa
 
-    config = {
-        "builder": {"thumbnail": thumbnail_settings(image_long_edge(data))},
-        "verify": {"verify_after_sign": False},
-    }
+    thumb: dict[str, Any] = {"enabled": False}
+    if plan.sdk_long_edge:
+        thumb = {"enabled": True, "long_edge": plan.sdk_long_edge, "format": "jpeg",
+                 "prefer_smallest_format": False, "quality": "medium"}
+    config = {"builder": {"thumbnail": thumb}, "verify": {"verify_after_sign": False}}
     return c2pa.Context(c2pa.Settings.from_dict(config))
 
 
@@ -172,8 +198,14 @@ def sign_bytes(data: bytes, manifest: dict[str, Any], identity: SigningIdentity,
         raise SigningError(f"Only PNG, JPEG and WebP files can be signed here (this file is "
                            f"{mime or 'of an unknown type'}).")
     try:
-        builder = c2pa.Builder(json.dumps(manifest), context=_settings_context(data))
+        plan = plan_thumbnail(data)
+        if plan.jpeg is not None:
+            manifest = {**manifest, "thumbnail": {"format": "image/jpeg",
+                                                  "identifier": THUMBNAIL_ID}}
+        builder = c2pa.Builder(json.dumps(manifest), context=_settings_context(plan))
         with builder:
+            if plan.jpeg is not None:
+                builder.add_resource(THUMBNAIL_ID, io.BytesIO(plan.jpeg))
             if parent is not None:
                 pmime = sniff_mime(parent.data[:64])
                 if pmime is None:
