@@ -128,10 +128,11 @@ def format_report(report) -> str:
         for ing in report.ingredients:
             lines.append(f"  Ingredient: {ing.relationship} {ing.title}")
         if report.attestation:
+            from studio.core.provenance.verdict import wallet_text
+
             att = report.attestation
-            mark = {"matches": "matches", "unverifiable": "UNVERIFIABLE"}.get(
-                att.get("status", ""), "DOES NOT MATCH")
-            lines.append(f"  Wallet:     {att['address']} ({mark}: {att['reason']})")
+            lines.append(f"  Wallet:     {wallet_text(report, str(att['address']))} "
+                         f"({att['reason']})")
         if report.generation:
             req = report.generation.get("request") or {}
             lines.append(f"  Generation: seed {report.generation.get('seed')}, "

@@ -71,12 +71,16 @@ class _Task(QRunnable):
             self.signals.done.emit(self.request, result)
 
 
-def _read_for(ctx: AppContext, asset: Asset):
+def _read_for(ctx: AppContext, asset: Asset, fetch_remote: bool = False):
     from studio.core.provenance.reader import read_report
     from studio.core.provenance.trust import anchors_for
 
     anchors = anchors_for(ctx.settings.provenance, ctx.paths)
-    return read_report(ctx.library.path_of(asset), anchors)
+    return read_report(ctx.library.path_of(asset), anchors, fetch_remote=fetch_remote)
+
+
+class _Signer(tuple):
+    """(DER certificate, description): the signer "Trust this signer…" asks about."""
 
 
 class InspectorPanel(QWidget):
@@ -144,7 +148,17 @@ class InspectorPanel(QWidget):
         self.copy_button.setToolTip("Copy the full report as JSON")
         self.copy_button.clicked.connect(self._copy_json)
         self.copy_button.hide()
+        self.fetch_button = QPushButton("Fetch credentials")
+        self.fetch_button.clicked.connect(self._fetch_remote)
+        self.fetch_button.hide()
+        self.trust_button = QPushButton("Trust this signer…")
+        self.trust_button.setToolTip("Make files signed with this exact certificate read "
+                                     "Trusted on this computer.")
+        self.trust_button.clicked.connect(self._trust_signer)
+        self.trust_button.hide()
         buttons.addWidget(self.attest_button)
+        buttons.addWidget(self.fetch_button)
+        buttons.addWidget(self.trust_button)
         buttons.addWidget(self.copy_button)
         buttons.addStretch(1)
         QShortcut(QKeySequence("Ctrl+Shift+A"), self, activated=self._attest_shortcut,
@@ -192,6 +206,9 @@ class InspectorPanel(QWidget):
         if isinstance(result, Asset):
             self._on_attested(result)
             return
+        if isinstance(result, _Signer):
+            self._confirm_trust(result)
+            return
         self.report = result
         self._show_report(result)
         self.report_ready.emit(result)
@@ -214,6 +231,8 @@ class InspectorPanel(QWidget):
         self.details.hide()
         self.state_label.clear()
         self.attest_button.hide()
+        self.fetch_button.hide()
+        self.trust_button.hide()
         self.copy_button.hide()
 
     def _show_report(self, report) -> None:
@@ -229,6 +248,12 @@ class InspectorPanel(QWidget):
         self.attest_button.setVisible(self.asset is not None
                                       and self.asset.origin is AssetOrigin.IMPORTED)
         self.attest_button.setEnabled(True)
+        state = report.state.value
+        self.fetch_button.setVisible(state == "remote" and self.asset is not None)
+        if report.remote_url:
+            self.fetch_button.setToolTip(f"Contacts {report.remote_url}")
+        self.trust_button.setVisible(state == "valid" and self.asset is not None)
+        self.trust_button.setEnabled(True)
         if report.thumbnail:
             pix = QPixmap()
             if pix.loadFromData(report.thumbnail):
@@ -241,13 +266,10 @@ class InspectorPanel(QWidget):
         rows = [("Signed by", report.signer), ("Issued by", report.issuer),
                 ("App", report.claim_generator), ("Signed", report.signed_at_text())]
         if report.attestation:
-            att = report.attestation
-            addr = str(att.get("address"))
-            short = short_address(addr, head=8, tail=6)
-            rows.append(("Wallet", {
-                "matches": f"✔ {short} vouches for the signer",
-                "unverifiable": f"? {short}: binding cannot be checked"}.get(
-                    att.get("status", ""), f"✘ {short} does not match the signer")))
+            from studio.core.provenance.verdict import wallet_text
+
+            short = short_address(str(report.attestation.get("address")), head=8, tail=6)
+            rows.append(("Wallet", wallet_text(report, short)))
         for key, value in rows:
             if value:
                 self.summary.addRow(key, _selectable(value))
@@ -331,9 +353,53 @@ class InspectorPanel(QWidget):
         self._request += 1
         self._run(lambda: _attest_asset(self.ctx, asset))
 
+    def _fetch_remote(self) -> None:
+        asset = self.asset
+        if asset is None:
+            return
+        self.fetch_button.setEnabled(False)
+        self.state_label.setText("Fetching the remote credentials…")
+        self._request += 1
+        self._run(lambda: _read_for(self.ctx, asset, fetch_remote=True))
+
+    def _trust_signer(self) -> None:
+        asset = self.asset
+        if asset is None:
+            return
+        self.trust_button.setEnabled(False)
+        self._request += 1
+        self._run(lambda: _signer_for(self.ctx, asset))
+
+    def _confirm_trust(self, signer: _Signer) -> None:
+        from studio.core.provenance.trust import TRUST_SIGNER_MEANING
+
+        der, described = signer
+        answer = QMessageBox.question(self, "Trust this signer",
+                                      f"{described}\n\n{TRUST_SIGNER_MEANING}")
+        if answer != QMessageBox.StandardButton.Yes or self.asset is None:
+            self.trust_button.setEnabled(True)
+            return
+        asset = self.asset
+        self._request += 1
+        self._run(lambda: _trust_and_reread(self.ctx, asset, der))
+
     def _on_attested(self, new_asset: Asset) -> None:
         self.attested.emit(new_asset)
         self.show_asset(new_asset)
+
+
+def _signer_for(ctx: AppContext, asset: Asset) -> _Signer:
+    from studio.core.provenance.trust import signer_of_file
+
+    return _Signer(signer_of_file(ctx.library.path_of(asset)))
+
+
+def _trust_and_reread(ctx: AppContext, asset: Asset, der: bytes):
+    from studio.core.provenance.trust import trust_signer
+
+    trust_signer(ctx.paths, ctx.settings.provenance, der)
+    ctx.save_settings()
+    return _read_for(ctx, asset)
 
 
 def _attest_asset(ctx: AppContext, asset: Asset) -> Asset:

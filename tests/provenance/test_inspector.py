@@ -110,3 +110,63 @@ def test_attest_button_makes_attested_asset(qtbot, paths, shared_media, monkeypa
     assert panel.report.attestation["address"] == account.address
     assert ctx.library.get(asset.id) == asset  # the original is kept
     ctx.close()
+
+
+def test_trust_this_signer_from_the_inspector(qtbot, paths, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    from studio.core.settings import SettingsStore
+    from tests.provenance.pki import CA, sign_with
+    from tests.provenance.test_trust_defects import _manifest
+
+    ca = CA.make("Stranger CA")
+    key, cert = ca.issue("Bob the Photographer")
+    ctx, panel = _panel(qtbot, paths)
+    asset, _ = ctx.library.add_bytes(sign_with(image_bytes("PNG"), _manifest(), key, cert, ca),
+                                     suffix=".png", origin=AssetOrigin.IMPORTED,
+                                     media_type="image/png")
+    with qtbot.waitSignal(panel.report_ready, timeout=20000):
+        panel.show_asset(asset)
+    assert panel.state_label.text() == "Valid (signer not on your trust list)"
+    assert panel.trust_button.isVisible()
+    asked: list[str] = []
+
+    def answer(parent, title, text, *a, **k):
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    with qtbot.waitSignal(panel.report_ready, timeout=20000) as got:
+        panel.trust_button.click()
+    assert got.args[0].state.value == "trusted"
+    assert "signer you chose to trust" in panel.state_label.text()
+    assert "CN=Bob the Photographer" in asked[0] and "exact certificate" in asked[0]
+    saved = SettingsStore(paths.settings_file).load().settings
+    assert len(saved.provenance.trusted_signers) == 1
+    assert not panel.trust_button.isVisible()
+    ctx.close()
+
+
+def test_remote_credentials_are_not_fetched_until_asked(qtbot, paths, tmp_path):
+    from tests.provenance.pki import CountingServer
+    from tests.provenance.test_trust_defects import _remote_file
+
+    server = CountingServer()
+    try:
+        url = server.base + "/m.c2pa"
+        path, server.body = _remote_file(tmp_path, url)
+        ctx, panel = _panel(qtbot, paths)
+        asset, _ = ctx.library.add_file(path, origin=AssetOrigin.IMPORTED,
+                                        media_type="image/jpeg")
+        with qtbot.waitSignal(panel.report_ready, timeout=20000):
+            panel.show_asset(asset)
+        assert panel.badge.text() == "Credentials not checked"
+        assert f"stored remotely at {url}; not fetched" in panel.state_label.text()
+        assert panel.fetch_button.isVisible() and server.counter.requests == []
+        with qtbot.waitSignal(panel.report_ready, timeout=20000) as got:
+            panel.fetch_button.click()
+        assert got.args[0].state.value == "valid"
+        assert server.counter.requests == ["/m.c2pa"]
+        ctx.close()
+    finally:
+        server.close()

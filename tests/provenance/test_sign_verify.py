@@ -21,6 +21,8 @@ def test_sign_then_verify(sign, account, fmt, mime):
     assert report.format == mime
     assert report.badge is Badge.AI_GENERATED
     assert report.signer == "Ada Lovelace"
+    # The certificate's issuer (the studio root), not the signer's organisation.
+    assert report.issuer.startswith("Provenance Studio Root CA (Ada Lovelace)")
     assert report.claim_generator.startswith("Provenance Studio")
     assert report.signed_at  # the claimed time: no TSA is configured
     assert report.time_stamp is None
@@ -70,11 +72,16 @@ def _flip_pixel_byte(png: bytes) -> bytes:
 
 
 def test_changed_pixel_is_invalid_with_reason(sign):
+    from studio.core.provenance.verdict import wallet_text
+
     signed = sign(image_bytes("PNG"), REQUEST, 1)
     report = read_report_bytes(_flip_pixel_byte(signed))
     assert report.state is ProvenanceState.INVALID
     assert report.badge is Badge.INVALID
     assert "The image data was changed after it was signed." in report.failures
+    # The key still matches, but a binding on broken credentials vouches for nothing.
+    assert wallet_text(report, "0xabc") == "0xabc: not vouched (the credentials are invalid)"
+    assert wallet_text(read_report_bytes(signed), "0xabc").startswith("✔ 0xabc vouches")
 
 
 def test_changed_jpeg_byte_is_invalid(sign):

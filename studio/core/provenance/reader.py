@@ -152,8 +152,10 @@ def _build(reader, name: str, mime: str, data: bytes,
         format=mime,
         manifest_label=label,
         title=active.get("title"),
+        # c2pa's signature_info "issuer" is the signer's organisation; the certificate's
+        # real issuer comes from crJSON.
         signer=sig.get("common_name") or sig.get("issuer"),
-        issuer=sig.get("issuer"),
+        issuer=_issuer_name(signature) or sig.get("issuer"),
         signed_at=sig.get("time") or next((a["when"] for a in actions if a.get("when")), None),
         time_stamp=_time_stamp(signature, results),
         cert_not_after=((signature.get("certificateInfo") or {}).get("validity") or {})
@@ -196,6 +198,15 @@ def _build(reader, name: str, mime: str, data: bytes,
         except Exception as exc:  # a missing thumbnail is cosmetic, never fatal
             log.info("thumbnail of %s not readable: %s", name, exc)
     return report
+
+
+def _issuer_name(signature: dict[str, Any]) -> str | None:
+    issuer = (signature.get("certificateInfo") or {}).get("issuer") or {}
+    parts = [issuer.get("CN"), issuer.get("O")]
+    names = [p for p in parts if p]
+    if len(names) == 2 and names[0] != names[1]:
+        return f"{names[0]} ({names[1]})"
+    return names[0] if names else None
 
 
 def _crjson(reader) -> list[dict[str, Any]]:

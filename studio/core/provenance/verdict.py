@@ -124,3 +124,15 @@ def signed_at_text(report: ProvenanceReport) -> str | None:
     if report.signed_at:
         return f"signed at (claimed) {report.signed_at}"
     return None
+
+
+def wallet_text(report: ProvenanceReport, address: str) -> str | None:
+    """One line on the wallet binding; a binding on broken credentials vouches for nothing."""
+    att = report.attestation
+    if not att:
+        return None
+    if report.state.value == "invalid":
+        return f"{address}: not vouched (the credentials are invalid)"
+    return {"matches": f"✔ {address} vouches for the signer",
+            "unverifiable": f"? {address}: the binding cannot be checked"}.get(
+        att.get("status", ""), f"✘ {address} does not match the signer")
