@@ -63,6 +63,45 @@ def test_binding_copied_to_a_cert_with_the_same_serial_from_another_ca_is_refuse
     assert x509.load_pem_x509_certificate(pem(cert).encode()).serial_number == serial
 
 
+def test_a_planted_second_manifest_store_cannot_lend_its_certificate(paths, settings, account):
+    """Mallory plants the victim's whole manifest store as an extra PNG chunk beside her own:
+    which store the SDK validated is then ambiguous, so the binding is unverifiable, never a
+    match."""
+    _require_keyring()
+    import struct
+    import zlib
+
+    from studio.core.provenance.attestation import BINDING_LABEL, UNVERIFIABLE
+    from studio.core.provenance.cose import find_jumbf
+    from studio.core.provenance.signing import make_generation_signer
+
+    victim_file = make_generation_signer(paths, settings, account)(image_bytes("PNG"),
+                                                                   REQUEST, 1)
+    import c2pa
+
+    with c2pa.Reader.try_create("image/png", io.BytesIO(victim_file)) as reader:
+        store = json.loads(reader.json())
+    active = store["manifests"][store["active_manifest"]]
+    binding = next(a["data"] for a in active["assertions"] if a["label"] == BINDING_LABEL)
+    mallory_ca = CA.make("Mallory CA")
+    key, cert = mallory_ca.issue("Ada Lovelace",
+                                 serial=int(active["signature_info"]["cert_serial_number"]))
+    forged = sign_with(image_bytes("PNG"), _manifest(binding), key, cert, mallory_ca)
+    planted = find_jumbf(victim_file, "image/png")
+    chunk = struct.pack(">I4s", len(planted), b"caBX") + planted + struct.pack(
+        ">I", zlib.crc32(b"caBX" + planted))
+    two_stores = forged[:33] + chunk + forged[33:]  # right after IHDR
+    report = read_report_bytes(two_stores)
+    # c2pa itself refuses a file with two stores; the studio's own certificate extraction
+    # refuses too (defence in depth, should an SDK ever pick one of them).
+    assert report.state is ProvenanceState.INVALID
+    assert report.attestation is None or report.attestation["status"] == UNVERIFIABLE
+    from studio.core.provenance.cose import CoseError, signing_chain
+
+    with pytest.raises(CoseError, match="more than one"):
+        signing_chain(two_stores, "image/png", store["active_manifest"])
+
+
 def test_version_1_binding_is_unverifiable_not_matching(paths, identity, account):
     from cryptography import x509
 

@@ -18,26 +18,36 @@ class CoseError(ValueError):
     """The manifest's signature could not be located or parsed."""
 
 
+def _one(found: list[bytes]) -> bytes | None:
+    # More than one manifest store is ambiguous: which one did the SDK validate? A forger could
+    # plant a second store carrying someone else's certificate, so refuse to pick.
+    if len(found) > 1:
+        raise CoseError("the file holds more than one C2PA manifest store")
+    return found[0] if found else None
+
+
 def _png_jumbf(data: bytes) -> bytes | None:
+    found: list[bytes] = []
     pos = 8
     while pos + 8 <= len(data):
         (length,) = struct.unpack(">I", data[pos:pos + 4])
         kind = data[pos + 4:pos + 8]
         if kind == b"caBX":
-            return data[pos + 8:pos + 8 + length]
+            found.append(data[pos + 8:pos + 8 + length])
         pos += 12 + length
-    return None
+    return _one(found)
 
 
 def _webp_jumbf(data: bytes) -> bytes | None:
+    found: list[bytes] = []
     pos = 12
     while pos + 8 <= len(data):
         kind = data[pos:pos + 4]
         (length,) = struct.unpack("<I", data[pos + 4:pos + 8])
         if kind == b"C2PA":
-            return data[pos + 8:pos + 8 + length]
+            found.append(data[pos + 8:pos + 8 + length])
         pos += 8 + length + (length & 1)
-    return None
+    return _one(found)
 
 
 def _jpeg_jumbf(data: bytes) -> bytes | None:
@@ -55,12 +65,13 @@ def _jpeg_jumbf(data: bytes) -> bytes | None:
             instance, seq = struct.unpack(">HI", seg[2:8])
             parts.setdefault(instance, []).append((seq, seg[8:]))
         pos += 2 + length
+    found: list[bytes] = []
     for chunks in parts.values():
         chunks.sort()
         joined = chunks[0][1] + b"".join(c[8:] for _, c in chunks[1:])
         if _label(joined) == "c2pa":
-            return joined
-    return None
+            found.append(joined)
+    return _one(found)
 
 
 def _boxes(buf: bytes) -> Iterator[tuple[bytes, bytes]]:
@@ -121,20 +132,18 @@ def signing_chain(data: bytes, mime: str, manifest_label: str) -> list[bytes]:
     if kind != b"jumb":
         raise CoseError("the manifest store is not a JUMBF superbox")
     _, manifests = _describe(payload)
-    for mkind, mpayload in manifests:
-        if mkind != b"jumb":
-            continue
-        label, parts = _describe(mpayload)
-        if label != manifest_label:
-            continue
-        for pkind, ppayload in parts:
-            if pkind != b"jumb":
-                continue
-            plabel, content = _describe(ppayload)
-            if plabel == "c2pa.signature" and content and content[0][0] == b"cbor":
-                return _x5chain(cbor2.loads(content[0][1]))
-        raise CoseError(f"manifest {manifest_label} has no claim signature")
-    raise CoseError(f"manifest {manifest_label} is not in the file")
+    matching = [parts for label, parts in (_describe(p) for k, p in manifests if k == b"jumb")
+                if label == manifest_label]
+    if len(matching) > 1:
+        raise CoseError(f"manifest {manifest_label} appears more than once")
+    if not matching:
+        raise CoseError(f"manifest {manifest_label} is not in the file")
+    signatures = [content for plabel, content in (_describe(p) for k, p in matching[0]
+                                                  if k == b"jumb")
+                  if plabel == "c2pa.signature" and content and content[0][0] == b"cbor"]
+    if len(signatures) != 1:
+        raise CoseError(f"manifest {manifest_label} has {len(signatures)} claim signatures")
+    return _x5chain(cbor2.loads(signatures[0][0][1]))
 
 
 def _x5chain(cose) -> list[bytes]:

@@ -172,7 +172,7 @@ def _build(reader, name: str, mime: str, data: bytes,
                     "validation_results": m.get("validationResults") or {}} for m in crjson],
         validation_state=sdk_state or None,
     )
-    signer_der = _signer_der(data, mime, label, sig) if (
+    signer_der = _signer_der(data, mime, label, sig, signature.get("certificateInfo")) if (
         allowed or BINDING_LABEL in assertions) else None
     if allowed and state is ProvenanceState.VALID and signer_der is not None:
         import hashlib
@@ -217,7 +217,8 @@ def _crjson(reader) -> list[dict[str, Any]]:
         return []
 
 
-def _signer_der(data: bytes, mime: str, label: str | None, sig: dict[str, Any]) -> bytes | None:
+def _signer_der(data: bytes, mime: str, label: str | None, sig: dict[str, Any],
+                info: dict[str, Any] | None = None) -> bytes | None:
     """The certificate that signed the active manifest, from its own COSE signature; None
     when it cannot be read or is not the one the SDK validated (serial differs)."""
     from cryptography import x509
@@ -235,7 +236,33 @@ def _signer_der(data: bytes, mime: str, label: str | None, sig: dict[str, Any]) 
     if sig.get("cert_serial_number") and str(cert.serial_number) != str(
             sig["cert_serial_number"]):
         return None
+    if info and not _same_certificate(cert, info):
+        return None
     return der
+
+
+def _same_certificate(cert, info: dict[str, Any]) -> bool:
+    """The extracted certificate is the one the SDK reports (serial, issuer, subject)."""
+    from cryptography.x509.oid import NameOID
+
+    def names(name) -> dict[str, str]:
+        out = {}
+        for key, oid in (("CN", NameOID.COMMON_NAME), ("O", NameOID.ORGANIZATION_NAME),
+                         ("C", NameOID.COUNTRY_NAME)):
+            attrs = name.get_attributes_for_oid(oid)
+            if attrs:
+                out[key] = str(attrs[0].value)
+        return out
+
+    serial = str(info.get("serialNumber") or "").lower().lstrip("0")
+    if serial and serial != format(cert.serial_number, "x").lstrip("0"):
+        return False
+    for field_name, name in (("issuer", cert.issuer), ("subject", cert.subject)):
+        reported = info.get(field_name) or {}
+        ours = names(name)
+        if any(reported.get(k) is not None and reported.get(k) != v for k, v in ours.items()):
+            return False
+    return True
 
 
 def _time_stamp(signature: dict[str, Any], results: dict[str, Any]) -> dict[str, Any] | None:
