@@ -123,6 +123,8 @@ def test_verify_json_carries_status_codes_per_manifest(sign, tmp_path: Path, cap
     assert {"claimSignature.validated", "assertion.dataHash.match"} <= codes
     assert [s["code"] for s in manifest["validation_results"]["failure"]] == [
         "signingCredential.untrusted"]
+    active = data["validation_results"]["activeManifest"]
+    assert {s["code"] for s in active["success"]} == codes
     assert main(["verify", "--json", str(bad)]) == 1
     data = json.loads(capsys.readouterr().out)
     failures = {s["code"] for s in data["manifests"][0]["validation_results"]["failure"]}

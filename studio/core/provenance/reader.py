@@ -171,6 +171,7 @@ def _build(reader, name: str, mime: str, data: bytes,
         manifests=[{"label": m.get("label"),
                     "validation_results": m.get("validationResults") or {}} for m in crjson],
         validation_state=sdk_state or None,
+        validation_results=results,
     )
     signer_der = _signer_der(data, mime, label, sig, signature.get("certificateInfo")) if (
         allowed or BINDING_LABEL in assertions) else None

@@ -89,6 +89,9 @@ class ProvenanceReport:
     # "informational", "failure"}}], the C2PA status codes behind the words above.
     manifests: list[dict[str, Any]] = field(default_factory=list)
     validation_state: str | None = None  # the SDK's own word: Invalid | Valid | Trusted
+    # The SDK's validation results as C2PA defines them: activeManifest {success,
+    # informational, failure} and ingredientDeltas.
+    validation_results: dict[str, Any] = field(default_factory=dict)
     trusted_signer: bool = False  # TRUSTED because the user trusted this very certificate
     thumbnail: bytes | None = None
     thumbnail_format: str | None = None
