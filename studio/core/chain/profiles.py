@@ -7,7 +7,6 @@ goes to the OS keyring (service ``provenance-studio``) and settings keep a redac
 
 from __future__ import annotations
 
-import contextlib
 import re
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -105,37 +104,39 @@ class SecretStore(Protocol):
 
 
 class KeyringSecrets:
-    """The OS keyring. No plaintext fallback: a missing backend is an error the user sees."""
+    """The one secret store (OS keyring, no plaintext fallback), worded for chain profiles."""
 
-    def __init__(self, service: str = KEYRING_SERVICE) -> None:
-        self.service = service
+    def __init__(self, service: str | None = None) -> None:
+        from studio.core.secrets import SecretStore
+
+        self.store = SecretStore(service=service)
+        self.service = self.store.service
 
     def get(self, key: str) -> str | None:
-        import keyring
-        import keyring.errors
+        from studio.core.secrets import SecretStoreError
 
         try:
-            return keyring.get_password(self.service, key)
-        except keyring.errors.KeyringError as exc:
+            return self.store.get(key)
+        except SecretStoreError as exc:
             raise ProfileError(f"The OS keyring cannot be read: {exc}") from exc
 
     def set(self, key: str, value: str) -> None:
-        import keyring
-        import keyring.errors
+        from studio.core.secrets import SecretStoreError
 
         try:
-            keyring.set_password(self.service, key, value)
-        except keyring.errors.KeyringError as exc:
+            self.store.set(key, value)
+        except SecretStoreError as exc:
             raise ProfileError(
                 f"The OS keyring is not available ({exc}); an RPC URL with an API key is "
                 "never written to a plain file, so the profile was not saved.") from exc
 
     def delete(self, key: str) -> None:
-        import keyring
-        import keyring.errors
+        from studio.core.secrets import SecretStoreError
 
-        with contextlib.suppress(keyring.errors.PasswordDeleteError):
-            keyring.delete_password(self.service, key)
+        try:
+            self.store.delete(key)
+        except SecretStoreError as exc:
+            raise ProfileError(f"The OS keyring cannot be changed: {exc}") from exc
 
 
 def _secret_key(profile_id: str) -> str:

@@ -28,7 +28,7 @@ from studio.core.paths import StudioPaths
 
 log = logging.getLogger(__name__)
 
-KEYRING_SERVICE = "provenance-studio"
+KEYRING_SERVICE = "provenance-studio"  # the default; see studio.core.secrets
 ORG = "Provenance Studio"
 DEFAULT_CREATOR = "Provenance Studio creator"
 DOCUMENT_SIGNING_OID = "1.3.6.1.5.5.7.3.36"
@@ -89,23 +89,21 @@ def identity_dir(paths: StudioPaths) -> Path:
     return paths.data_dir / "provenance"
 
 
-def _keyring():
-    """The keyring backend, refusing ones that would store secrets in plain files."""
-    import keyring
-    from keyring.backends import fail
+def _secrets():
+    from studio.core.secrets import SecretStore
 
-    try:
-        backend = keyring.get_keyring()
-    except Exception as exc:
-        raise IdentityError(f"No OS keyring is available ({exc}); the signing key cannot be "
-                            "stored safely, so nothing was signed.") from exc
-    name = type(backend).__module__
-    if isinstance(backend, fail.Keyring) or "null" in name or name.startswith("keyrings.alt"):
-        raise IdentityError(
-            "No OS keyring is available (Secret Service, macOS Keychain or Windows Credential "
-            "Locker). The signing key is kept only there, so nothing was signed. Start your "
-            "desktop's keyring and try again.")
-    return keyring
+    return SecretStore()
+
+
+def _refused(exc: Exception) -> IdentityError:
+    from studio.core.secrets import SecretsUnavailableError
+
+    if isinstance(exc, SecretsUnavailableError):
+        return IdentityError(
+            f"No OS keyring is available ({exc.detail}): Secret Service, macOS Keychain or "
+            "Windows Credential Locker. The signing key is kept only there, so nothing was "
+            "signed. Start your desktop's keyring and try again.")
+    return IdentityError(f"The keyring refused the signing key: {exc}")
 
 
 def _key_name(kind: str, public_key) -> str:
@@ -123,36 +121,39 @@ def _store_key(kind: str, key) -> None:
     )
 
     pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode("ascii")
+    from studio.core.secrets import SecretStoreError
+
     try:
-        _keyring().set_password(KEYRING_SERVICE, _key_name(kind, key.public_key()), pem)
-    except IdentityError:
-        raise
-    except Exception as exc:
-        raise IdentityError(f"The keyring refused to store the signing key: {exc}") from exc
+        _secrets().set(_key_name(kind, key.public_key()), pem)
+    except SecretStoreError as exc:
+        raise _refused(exc) from exc
 
 
 def _load_key(kind: str, cert):
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+    from studio.core.secrets import SecretStoreError
+
     name = _key_name(kind, cert.public_key())
+    store = _secrets()
     try:
-        pem = _keyring().get_password(KEYRING_SERVICE, name)
-    except IdentityError:
-        raise
-    except Exception as exc:
-        raise IdentityError(f"The keyring could not be read: {exc}") from exc
+        pem = store.get(name)
+    except SecretStoreError as exc:
+        raise _refused(exc) from exc
     if pem is None:
         raise IdentityError(
             f"The private key for the {kind} certificate is not in the keyring (entry {name!r}"
-            f" of service {KEYRING_SERVICE!r}). Run `studio identity new` to make a new signing "
+            f" of service {store.service!r}). Run `studio identity new` to make a new signing "
             "identity (others will need to trust its new root).")
     return load_pem_private_key(pem.encode("ascii"), password=None)
 
 
 def _delete_key(kind: str, cert) -> None:
+    from studio.core.secrets import SecretStoreError
+
     try:
-        _keyring().delete_password(KEYRING_SERVICE, _key_name(kind, cert.public_key()))
-    except Exception as exc:  # already gone: nothing to clean
+        _secrets().delete(_key_name(kind, cert.public_key()))
+    except SecretStoreError as exc:  # already gone: nothing to clean
         log.info("old %s key not deleted: %s", kind, exc)
 
 

@@ -12,9 +12,7 @@ HTTP runs on aiohttp (already a web3 dependency): the upload is streamed from di
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -60,7 +58,9 @@ class Backend(Protocol):
 
 
 def _service() -> str:
-    return os.environ.get(SERVICE_ENV) or KEYRING_SERVICE
+    from studio.core.secrets import service_name
+
+    return service_name()
 
 
 def _token_key(url: str) -> str:
@@ -68,34 +68,33 @@ def _token_key(url: str) -> str:
 
 
 def store_token(url: str, token: str) -> None:
-    import keyring
-    import keyring.errors
+    from studio.core.secrets import SecretStore, SecretStoreError
 
     if not token.strip():
         raise PublishError("The access token is empty")
     try:
-        keyring.set_password(_service(), _token_key(url), token.strip())
-    except keyring.errors.KeyringError as exc:
+        SecretStore().set(_token_key(url), token.strip())
+    except SecretStoreError as exc:
         raise PublishError(f"The OS keyring is not available ({exc}); the token is never "
                            "written to a plain file, so it was not saved.") from exc
 
 
 def load_token(url: str) -> str | None:
-    import keyring
-    import keyring.errors
+    from studio.core.secrets import SecretStore, SecretStoreError
 
     try:
-        return keyring.get_password(_service(), _token_key(url))
-    except keyring.errors.KeyringError as exc:
+        return SecretStore().get(_token_key(url))
+    except SecretStoreError as exc:
         raise PublishError(f"The OS keyring cannot be read: {exc}") from exc
 
 
 def delete_token(url: str) -> None:
-    import keyring
-    import keyring.errors
+    from studio.core.secrets import SecretStore, SecretStoreError
 
-    with contextlib.suppress(keyring.errors.PasswordDeleteError):
-        keyring.delete_password(_service(), _token_key(url))
+    try:
+        SecretStore().delete(_token_key(url))
+    except SecretStoreError as exc:
+        raise PublishError(f"The OS keyring cannot be changed: {exc}") from exc
 
 
 # -- HTTP helpers --------------------------------------------------------------------------

@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from studio.core.secrets import (
+    SERVICE,
+    SERVICE_ENV,
+    SecretsLockedError,
+    SecretStore,
+    SecretStoreError,
+    SecretsUnavailableError,
+    backend_problem,
+)
 from studio.core.wallet.errors import (
     KeyringLockedError,
     KeyringUnavailableError,
@@ -23,8 +31,8 @@ from studio.core.wallet.errors import (
     unavailable_message,
 )
 
-SERVICE = "provenance-studio"
-SERVICE_ENV = "STUDIO_KEYRING_SERVICE"
+__all__ = ["MAX_VALUE_BYTES", "SERVICE", "SERVICE_ENV", "KeyringVault", "StoredSecret",
+           "backend_problem"]
 MAX_VALUE_BYTES = 2560  # Windows Credential Locker's limit
 
 
@@ -63,100 +71,52 @@ class StoredSecret:
                               "(it was not written by Provenance Studio).") from exc
 
 
-def backend_problem(backend: Any) -> str | None:
-    """Why ``backend`` cannot hold wallet secrets, or None when it can."""
-    from keyring.backends import chainer, fail, null
-
-    if isinstance(backend, fail.Keyring | null.Keyring):
-        return "keyring reports no backend"
-    if isinstance(backend, chainer.ChainerBackend):
-        usable = [b for b in backend.backends if backend_problem(b) is None]
-        return None if usable else "no keyring backend is available to chain"
-    name = f"{type(backend).__module__}.{type(backend).__name__}"
-    if "plaintext" in name.lower() or name.startswith("keyrings.alt.file.PlaintextKeyring"):
-        return f"{name} stores secrets in plain text, which the studio refuses"
-    return None
-
-
 class KeyringVault:
-    """Reads and writes wallet secrets; every keyring failure becomes a :class:`WalletError`."""
+    """Reads and writes wallet secrets through the one :class:`SecretStore`; every keyring
+    failure becomes a :class:`WalletError`."""
 
     def __init__(self, backend: Any = None, service: str | None = None) -> None:
-        self._backend = backend
-        self.service = service or os.environ.get(SERVICE_ENV) or SERVICE
+        self.store = SecretStore(backend, service)
+        self.service = self.store.service
 
     @property
     def backend(self) -> Any:
-        if self._backend is not None:
-            return self._backend
-        import keyring
-
-        return keyring.get_keyring()
+        with _translated():
+            return self.store.backend
 
     def check(self) -> None:
         """Raise :class:`KeyringUnavailableError` unless a real keyring backend is present."""
-        problem = backend_problem(self.backend)
+        problem = self.store.problem()
         if problem:
             raise KeyringUnavailableError(unavailable_message(problem))
 
     def get(self, address: str) -> StoredSecret | None:
         self.check()
-        with _translated("read"):
-            text = self.backend.get_password(self.service, address)
+        with _translated():
+            text = self.store.get(address)
         return None if text is None else StoredSecret.decode(text)
 
     def put(self, address: str, secret: StoredSecret) -> None:
         self.check()
         value = secret.encode()
-        with _translated("store"):
-            self.backend.set_password(self.service, address, value)
+        with _translated():
+            self.store.set(address, value)
 
     def delete(self, address: str) -> bool:
         """Delete the entry; False when there was none."""
-        from keyring.errors import PasswordDeleteError
-
         self.check()
-        try:
-            with _translated("delete"):
-                self.backend.delete_password(self.service, address)
-        except WalletError as exc:
-            if isinstance(exc.__cause__, PasswordDeleteError):
-                return False
-            raise
-        return True
+        with _translated():
+            return self.store.delete(address)
 
 
 @contextlib.contextmanager
-def _translated(action: str) -> Iterator[None]:
-    """Turn keyring/SecretStorage exceptions into user-facing wallet errors."""
-    from keyring import errors as kerr
-
-    retry = " Unlock your keyring (or allow access when asked) and try again."
+def _translated() -> Iterator[None]:
+    """The secret store's errors, worded for the wallet."""
     try:
         yield
-    except kerr.NoKeyringError as exc:
-        raise KeyringUnavailableError(unavailable_message("keyring reports no backend")) from exc
-    except kerr.KeyringLocked as exc:
-        raise KeyringLockedError(f"The keyring is locked or access was denied, so the secret "
-                                 f"could not be {_past(action)}.{retry}") from exc
-    except kerr.InitError as exc:
-        raise KeyringLockedError(f"The keyring could not be opened ({exc}).{retry}") from exc
-    except kerr.PasswordDeleteError as exc:
-        raise WalletError("The keyring has no entry for this account.") from exc
-    except kerr.KeyringError as exc:
-        raise WalletError(f"The keyring refused to {action} the secret ({exc}).") from exc
-    except Exception as exc:
-        # SecretStorage (and its D-Bus layer, jeepney) raise their own exceptions, which keyring
-        # does not always wrap; matched by module so that nothing is imported here.
-        module = type(exc).__module__ or ""
-        if not module.startswith(("secretstorage", "jeepney", "dbus")):
-            raise
-        if type(exc).__name__ in ("LockedException", "PromptDismissedException"):
-            raise KeyringLockedError(f"The keyring is locked or the unlock prompt was "
-                                     f"dismissed.{retry}") from exc
-        raise KeyringLockedError(f"The keyring service failed ({type(exc).__name__}: {exc})."
-                                 f"{retry}") from exc
-
-
-def _past(action: str) -> str:
-    return {"read": "read", "store": "stored", "delete": "deleted"}.get(action, action)
+    except SecretsUnavailableError as exc:
+        raise KeyringUnavailableError(unavailable_message(exc.detail)) from exc
+    except SecretsLockedError as exc:
+        raise KeyringLockedError(str(exc)) from exc
+    except SecretStoreError as exc:
+        raise WalletError(str(exc)) from exc
