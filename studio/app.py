@@ -16,24 +16,30 @@ log = logging.getLogger(__name__)
 
 
 def create_context(paths: StudioPaths):
-    from studio.core.settings import SettingsStore
-    from studio.ui.context import AppContext
+    """The composition root the window and its sections share (the CLI builds the same)."""
+    from PySide6.QtCore import QCoreApplication
 
-    paths.ensure()
-    store = SettingsStore(paths.settings_file)
-    loaded = store.load()
-    return AppContext(paths, store, loaded.settings, notices=list(loaded.notices))
+    from studio.services.studio import Studio
+
+    ctx = Studio.open(paths)
+    if QCoreApplication.instance() is not None:
+        from studio.ui.dispatch import gui_post
+
+        ctx.set_dispatcher(gui_post())  # callbacks and app events run on the Qt thread
+    return ctx
 
 
 def create_window(ctx):
     """Build the window for ``ctx`` on an existing QApplication (tests use this too)."""
     from PySide6.QtWidgets import QApplication
 
+    from studio.ui.dispatch import gui_post
     from studio.ui.main_window import MainWindow
     from studio.ui.theme import apply_theme
 
     app = QApplication.instance()
     assert isinstance(app, QApplication), "create a QApplication first"
+    ctx.set_dispatcher(gui_post())  # callbacks and app events run on the Qt thread
     apply_theme(app, ctx.settings.ui.theme)
     app.styleHints().colorSchemeChanged.connect(
         lambda _scheme: ctx.settings.ui.theme == "system" and apply_theme(app, "system")
@@ -72,6 +78,7 @@ def run_app(paths: StudioPaths) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     ctx = create_context(paths)
+    ctx.runner.loop = loop  # async chain I/O runs on the qasync loop, beside the GUI
     window = create_window(ctx)
     window.show()
     if ctx.notices:
@@ -83,9 +90,7 @@ def run_app(paths: StudioPaths) -> int:
         with loop:
             loop.run_until_complete(quit_event.wait())
     finally:
-        from studio.core.chain.sandbox import stop_shared_sandboxes
-
-        stop_shared_sandboxes()  # anvil dumps its state on the way out
+        ctx.stop_sandbox()  # anvil dumps its state on the way out
         ctx.close()
         log.info("exited")
     return 0

@@ -1,20 +1,17 @@
 """The Mint dialog: collection, title, royalty, split editor, chain, fee estimate, confirm,
 then step-by-step progress with explorer links.
 
-Chain I/O runs in a worker thread with its own asyncio loop (never on the GUI thread); the
-workflow's progress comes back through Qt signals. Cancelling stops following the chain: the
-mint is persisted at every step and resumes the next time it is started.
+Chain I/O is an async operation of the app's runner (on the qasync loop in the window) over a
+:class:`ChainSession`; progress comes back on the GUI thread. Cancelling stops following the
+chain: the mint is persisted at every step and resumes the next time it is started.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
-import threading
 from decimal import Decimal
-from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -45,65 +42,11 @@ from studio.core.chain.plan import (
     parse_percent,
 )
 from studio.core.library import Asset
+from studio.services.runner import Operation
 from studio.ui.context import AppContext
 
 NEW_COLLECTION = "__new__"
 BAD = QBrush(QColor("#f5c6c0"))
-
-
-class _Signals(QObject):
-    progress = Signal(str)
-    estimated = Signal(object)
-    finished = Signal(object)
-    failed = Signal(str)
-
-
-class _ChainJob:
-    """Runs ``fn(tm, flow)`` (a coroutine function) on a worker thread's event loop."""
-
-    def __init__(self, ctx: AppContext, profile, signals: _Signals, fn) -> None:
-        self.ctx, self.profile, self.signals, self.fn = ctx, profile, signals, fn
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task | None = None
-        self.thread = threading.Thread(target=self._run, name="mint-worker", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def cancel(self) -> None:
-        if self._loop is not None and self._task is not None:
-            self._loop.call_soon_threadsafe(self._task.cancel)
-
-    def _run(self) -> None:
-        try:
-            result = asyncio.run(self._main())
-        except asyncio.CancelledError:
-            self.signals.failed.emit("Cancelled. The mint is saved at its last step and "
-                                     "resumes when you mint this asset again.")
-        except Exception as exc:  # every failure reaches the user as a message
-            self.signals.failed.emit(str(exc) or type(exc).__name__)
-        else:
-            self.signals.finished.emit(result)
-
-    async def _main(self) -> Any:
-        from studio.core.chain.endpoint import endpoint_url
-        from studio.core.chain.mint import MintWorkflow
-        from studio.core.chain.txmanager import TransactionManager
-        from studio.core.wallet.service import WalletService
-
-        self._loop = asyncio.get_running_loop()
-        self._task = asyncio.current_task()
-        svc = WalletService(self.ctx.paths, self.ctx.settings)
-        active = svc.active_account()
-        if active is None:
-            raise MintError("No wallet account: create or import one in the Wallet section")
-        account = await asyncio.to_thread(svc.local_account, active.address)
-        url = await asyncio.to_thread(endpoint_url, self.ctx.paths, self.ctx.settings,
-                                      self.profile)
-        async with TransactionManager(self.ctx.library, self.profile, url) as tm:
-            flow = MintWorkflow(self.ctx.library, tm, account,
-                                progress=lambda rec, msg: self.signals.progress.emit(msg))
-            return await self.fn(tm, flow)
 
 
 class MintDialog(QDialog):
@@ -113,14 +56,11 @@ class MintDialog(QDialog):
     def __init__(self, ctx: AppContext, asset: Asset, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.asset = ctx, asset
-        self.job: _ChainJob | None = None
+        self.job: Operation | None = None
         self.setWindowTitle(f"Mint “{asset.title or asset.original_name}”")
         self.resize(720, 640)
-        from studio.core.chain.profiles import ChainProfiles
-        from studio.core.wallet.service import WalletService
-
-        self.profiles = ChainProfiles(ctx.settings)
-        active = WalletService(ctx.paths, ctx.settings).active_account()
+        self.profiles = ctx.profiles
+        active = ctx.wallet.active_account()
         self.me = active.address if active else ""
 
         layout = QVBoxLayout(self)
@@ -227,10 +167,9 @@ class MintDialog(QDialog):
     # -- the form ----------------------------------------------------------------------------
 
     def _known_collections(self) -> list[tuple[str, str]]:
-        rows = self.ctx.library.query(
-            "SELECT DISTINCT collection, coalesce(new_collection_name, '') FROM mints"
-            " WHERE collection IS NOT NULL AND account = ? AND state = 'minted'", (self.me,))
-        return [(r[0], r[1] or "Collection") for r in rows]
+        from studio.services.chain import known_collections
+
+        return known_collections(self.ctx, self.me)
 
     def add_recipient(self, address: str, label: str, share: str) -> None:
         self.split.blockSignals(True)
@@ -327,14 +266,20 @@ class MintDialog(QDialog):
 
     # -- chain work ----------------------------------------------------------------------------
 
-    def _start(self, fn, on_done) -> None:
-        signals = _Signals(self)
-        signals.progress.connect(self._progress)
-        signals.finished.connect(on_done)
-        signals.failed.connect(self._failed)
-        self.job = _ChainJob(self.ctx, self.profile(), signals, fn)
+    def _start(self, fn, on_done, label: str) -> None:
+        """Run ``fn(session, progress)`` on a chain session of the chosen profile."""
+        profile, post = self.profile(), self.ctx.runner.post
+
+        def progress(_rec, message: str) -> None:
+            post(lambda: self._progress(message))
+
+        async def main():
+            async with self.ctx.chain_session(profile) as session:
+                return await fn(session, progress)
+
+        self.job = self.ctx.runner.run_async(main, label=label)
         self._set_running(True)
-        self.job.start()
+        self.job.success(on_done).failure(self._failed).start()
 
     def _set_running(self, running: bool) -> None:
         for w in (self.chain, self.collection, self.new_row, self.title, self.description,
@@ -349,10 +294,10 @@ class MintDialog(QDialog):
         plan = self.plan()
         self.fee_label.setText("Estimating…")
 
-        async def go(tm, flow):
-            return await flow.estimate(plan)
+        async def go(session, _progress):
+            return await session.estimate(plan)
 
-        self._start(go, self._estimated)
+        self._start(go, self._estimated, "Estimating mint fees")
 
     def _estimated(self, est) -> None:
         self.job = None
@@ -385,11 +330,10 @@ class MintDialog(QDialog):
         """Run the mint now (after confirmation)."""
         self.log.clear()
 
-        async def go(tm, flow):
-            rec = flow.create(plan)
-            return await flow.run(rec.id)
+        async def go(session, progress):
+            return await session.mint(plan, progress)
 
-        self._start(go, self._minted)
+        self._start(go, self._minted, "Minting")
 
     def _progress(self, message: str) -> None:
         from studio.core.chain.txmanager import explorer_tx_url
@@ -410,7 +354,14 @@ class MintDialog(QDialog):
         self.log.append(f"<b>Minted:</b> token {rec.token_id} in {rec.collection}")
         self.minted.emit(rec)
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, exc: Exception) -> None:
+        from studio.services.runner import OperationCancelled
+
+        if isinstance(exc, OperationCancelled):
+            message = ("Cancelled. The mint is saved at its last step and resumes when you "
+                       "mint this asset again.")
+        else:
+            message = str(exc) or type(exc).__name__
         self.job = None
         self._set_running(False)
         self.log.append(f"<span style='color:#c0392b'><b>Stopped:</b> "

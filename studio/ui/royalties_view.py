@@ -1,6 +1,6 @@
 """Royalties: each split's balance and what each recipient is due, with a Release action.
 
-Reads and sends run on a worker thread's event loop (the mint dialog's chain job).
+Reads and sends are async operations of the app's runner over a chain session.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.services.runner import Operation
 from studio.ui.context import AppContext
-from studio.ui.mint_dialog import _ChainJob, _Signals
 
 
 def _eth(wei: int) -> str:
@@ -35,14 +35,12 @@ class RoyaltiesView(QDialog):
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from studio.core.chain.profiles import ChainProfiles
-
         self.ctx = ctx
-        self.job: _ChainJob | None = None
+        self.job: Operation | None = None
         self.splits: list = []
         self.setWindowTitle("Royalties")
         self.resize(760, 420)
-        self.profiles = ChainProfiles(ctx.settings)
+        self.profiles = ctx.profiles
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         self.chain = QComboBox()
@@ -80,13 +78,17 @@ class RoyaltiesView(QDialog):
     def profile(self):
         return self.profiles.get(self.chain.currentData())
 
-    def _run(self, fn, on_done) -> None:
-        signals = _Signals(self)
-        signals.finished.connect(on_done)
-        signals.failed.connect(self._failed)
-        self.job = _ChainJob(self.ctx, self.profile(), signals, fn)
+    def _run(self, fn, on_done, label: str) -> None:
+        """Run ``fn(session)`` on a chain session of the chosen profile."""
+        profile = self.profile()
+
+        async def main():
+            async with self.ctx.chain_session(profile) as session:
+                return await fn(session)
+
+        self.job = self.ctx.runner.run_async(main, label=label)
         self._update_buttons()
-        self.job.start()
+        self.job.success(on_done).failure(self._failed).start()
 
     def reload(self) -> None:
         if self.job is not None:
@@ -95,10 +97,10 @@ class RoyaltiesView(QDialog):
 
         self.status.setText("Reading balances…")
 
-        async def go(tm, flow):
-            return await list_splits(tm, self.ctx.library)
+        async def go(session):
+            return await list_splits(session.tm, self.ctx.library)
 
-        self._run(go, self._loaded)
+        self._run(go, self._loaded, "Reading royalty balances")
 
     def _loaded(self, splits) -> None:
         self.job = None
@@ -152,13 +154,16 @@ class RoyaltiesView(QDialog):
 
         self.status.setText("Releasing…")
 
-        async def go(tm, flow):
-            await release(tm, flow.account, split)
-            return await list_splits(tm, self.ctx.library)
+        async def go(session):
+            await release(session.tm, session.account, split)
+            self.ctx.emit(self.ctx.events.transaction_updated, 0)
+            self.ctx.emit(self.ctx.events.balance_changed, "")
+            return await list_splits(session.tm, self.ctx.library)
 
-        self._run(go, self._loaded)
+        self._run(go, self._loaded, "Releasing royalties")
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, exc: Exception) -> None:
+        message = str(exc) or type(exc).__name__
         self.job = None
         self.status.setText(f"<span style='color:#c0392b'>{html.escape(message)}</span>")
         self._update_buttons()
