@@ -74,3 +74,35 @@ def known_collections(studio: Studio, account: str) -> list[tuple[str, str]]:
         "SELECT DISTINCT collection, coalesce(new_collection_name, '') FROM mints"
         " WHERE collection IS NOT NULL AND account = ? AND state = 'minted'", (account,))
     return [(r[0], r[1] or "Collection") for r in rows]
+
+
+async def quote_replacement(studio: Studio, tx_id: int, *, cancel: bool) -> Any:
+    """The fees a speed-up (or cancel) of transaction ``tx_id`` would pay now."""
+    from studio.core.chain.replace import (
+        CANCEL_GAS,
+        ReplacementQuote,
+        replacement_profile,
+        tx_record,
+    )
+
+    rec = tx_record(studio.library, tx_id)
+    profile = replacement_profile(studio.settings, rec)
+    async with ChainSession.open(studio, profile, account=None, check=True) as session:
+        max_fee, tip = await session.tm.replacement_fees(tx_id)
+    return ReplacementQuote(tx_id, cancel, max_fee, tip, CANCEL_GAS if cancel else rec.gas)
+
+
+async def send_replacement(studio: Studio, quote: Any) -> Any:
+    """Sign (with the sender's wallet account) and broadcast the replacement ``quote``."""
+    from studio.core.chain.replace import replacement_profile, tx_record
+
+    rec = tx_record(studio.library, quote.tx_id)
+    profile = replacement_profile(studio.settings, rec)
+    fees = (quote.max_fee, quote.max_priority_fee)
+    async with ChainSession.open(studio, profile, account=rec.from_addr, check=True) as s:
+        if quote.cancel:
+            new = await s.tm.cancel(quote.tx_id, s.account, fees)
+        else:
+            new = await s.tm.speed_up(quote.tx_id, s.account, fees)
+    studio.emit(studio.events.transaction_updated, new.id)
+    return new

@@ -13,6 +13,7 @@ Qt-free: the GUI passes a ``post`` that queues a callable onto the Qt thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -140,7 +141,7 @@ class OperationRunner:
             task = asyncio.current_task()
             loop = asyncio.get_running_loop()
             assert task is not None
-            op._cancel = lambda: loop.call_soon_threadsafe(task.cancel)
+            op._cancel = lambda: _call_soon(loop, task.cancel)
             if op._cancelled:
                 task.cancel()
             return await op._fn()
@@ -158,6 +159,11 @@ class OperationRunner:
         for op in list(self._running):
             op.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, fn: Callable[[], Any]) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop already finished: nothing to stop
+        loop.call_soon_threadsafe(fn)
 
 
 def _outcome(f: Future | asyncio.Future) -> tuple[Any, BaseException | None]:

@@ -38,6 +38,7 @@ class Studio:
         self.notices = list(notices or [])
         self.events = StudioEvents()
         self.runner = OperationRunner(post)
+        self.closed = False
         self._lock = threading.RLock()
 
     @classmethod
@@ -53,8 +54,9 @@ class Studio:
         self.runner.post = post
 
     def emit(self, signal: SignalInstance, *args: Any) -> None:
-        """Emit an app event on the main thread, from any thread."""
-        self.runner.post(lambda: signal.emit(*args))
+        """Emit an app event on the main thread, from any thread (none once closed)."""
+        if not self.closed:
+            self.runner.post(lambda: None if self.closed else signal.emit(*args))
 
     # -- lowest floor ------------------------------------------------------------------------
 
@@ -229,6 +231,9 @@ class Studio:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
+        """Stop background work and close the library; views hear nothing more."""
+        self.closed = True
+        self.events.disconnect()
         engine = self.__dict__.pop("engine", None)
         if engine is not None:
             engine.shutdown()
@@ -236,3 +241,4 @@ class Studio:
         library = self.__dict__.pop("library", None)
         if library is not None:
             library.close()
+

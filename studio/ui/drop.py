@@ -7,7 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QUrl
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMenu, QWidget
+from shiboken6 import isValid
 
 from studio.ui.gallery.importer import ImportController, importer_for
 
@@ -34,7 +35,11 @@ class WindowImport(QObject):
         controller.window = window
         controller.status.connect(lambda text: window.statusBar().showMessage(text, 10_000))
         window.setAcceptDrops(True)
-        window.installEventFilter(self)
+        # On the application, not the window: a text field (the prompt box, the search) takes
+        # a drop itself and would paste "file:///…"; here every drop of files on any widget of
+        # this window imports them instead.
+        app = QApplication.instance()
+        (app or window).installEventFilter(self)
 
         self.import_action = QAction("&Import…", window)
         self.import_action.setShortcut(QKeySequence("Ctrl+I"))
@@ -72,13 +77,17 @@ class WindowImport(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
+        if kind not in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
+            return False
+        if not isinstance(obj, QWidget) or not isValid(self.window) or \
+                obj.window() is not self.window:
+            return False
         if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
             assert isinstance(event, QDragEnterEvent | QDropEvent)
             if local_paths(event.mimeData()):
                 event.acceptProposedAction()
                 return True
-            event.ignore()
-            return kind == QEvent.Type.DragEnter
+            return False  # text and other drags: the widget under the cursor decides
         if kind == QEvent.Type.Drop:
             assert isinstance(event, QDropEvent)
             paths = local_paths(event.mimeData())

@@ -46,3 +46,22 @@ def excepthook(exc_type: type[BaseException], exc: BaseException,
 
 def install_excepthook() -> None:
     sys.excepthook = excepthook
+
+
+def show_error(parent, exc: BaseException, what: str = "") -> QMessageBox:
+    """The one way a failed operation is shown: a window-modal warning (not blocking) titled
+    by the error's kind, and a line in the status bar of ``parent``'s window."""
+    from studio.services.errors import describe_error
+
+    view = describe_error(exc)
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(view.title)
+    box.setText(f"{what} failed." if what else view.title)
+    box.setInformativeText(" ".join(t for t in (view.message, view.retry_hint) if t))
+    box.setObjectName("operationError")
+    box.open()
+    window = parent.window() if parent is not None else None
+    if window is not None and hasattr(window, "statusBar"):
+        window.statusBar().showMessage(f"{view.title}: {view.message}", 15_000)
+    return box

@@ -75,13 +75,16 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.sidebar.currentRowChanged.connect(self._on_row)
 
+        self.busy_label = QLabel()
+        self.busy_label.setObjectName("busyLabel")
         self.device_label = QLabel("Device: not probed yet")
         self.device_label.setToolTip("Found when the first image is generated")
-        self.chain_label = QLabel("Chain: Sandbox (not started)")
+        self.chain_label = QLabel()
         self.account_label = QLabel(self._account_text())
-        for w in (self.device_label, self.chain_label, self.account_label):
+        for w in (self.busy_label, self.device_label, self.chain_label, self.account_label):
             w.setContentsMargins(8, 0, 8, 0)
             self.statusBar().addPermanentWidget(w)
+        self._bind_state()
 
         self._build_menus()
         from studio.ui.drop import install_import_handling
@@ -131,6 +134,34 @@ class MainWindow(QMainWindow):
         wallet = self.ctx.settings.wallet
         active = next((a for a in wallet.accounts if a.address == wallet.active_account), None)
         return account_status(active)
+
+    def _bind_state(self) -> None:
+        """The status bar follows the view-models; failures of background work without their
+        own handler are shown here, one way."""
+        from studio.ui.dispatch import connect
+        from studio.viewmodels import ViewModels
+
+        models = ViewModels.of(self.ctx)
+        chain = models.chain
+        self.set_status("chain", chain.text, chain.tooltip)
+        connect(chain.changed, lambda text, tip: self.set_status("chain", text, tip), self)
+        connect(models.wallet.accounts_changed, self._account_changed, self)
+        connect(self.ctx.runner.busy_changed, self._busy_changed, self)
+        connect(self.ctx.runner.failed, self._operation_failed, self)
+
+    def _account_changed(self) -> None:
+        active = self.ctx.wallet.active_account()
+        self.set_status("account", account_status(active),
+                        active.address if active else "No active wallet account")
+
+    def _busy_changed(self, count: int, label: str) -> None:
+        self.busy_label.setText(f"{label}…" if count and label else
+                                "Working…" if count else "")
+
+    def _operation_failed(self, label: str, exc: Exception) -> None:
+        from studio.ui.errors import show_error
+
+        show_error(self, exc, label)
 
     def set_status(self, kind: str, text: str, tooltip: str = "") -> None:
         """Update one status-bar field: ``device``, ``chain`` or ``account``."""

@@ -7,15 +7,13 @@ works and shows any error inline, so the user can fix the input or retry.
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import logging
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -34,6 +32,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
+
+from studio.services.runner import Operation, OperationRunner
 
 log = logging.getLogger(__name__)
 
@@ -41,69 +42,48 @@ ERROR_STYLE = "color: #c62828;"
 MIN_EXPORT_PASSWORD = 8
 
 
-class _Job(QRunnable):
-    def __init__(self, token: int, fn: Callable[[], Any], runner: TaskRunner) -> None:
-        super().__init__()
-        self.token, self.fn, self.runner = token, fn, runner
-
-    def run(self) -> None:
-        try:
-            result = self.fn()
-        except Exception as exc:  # delivered to the GUI thread, shown there
-            outcome = (self.runner._failed, exc)
-        else:
-            outcome = (self.runner._done, result)
-        # RuntimeError: the runner was deleted while we worked, so there is nobody to tell.
-        with contextlib.suppress(RuntimeError):
-            outcome[0].emit(self.token, outcome[1])
-
-
 class TaskRunner(QObject):
-    """Runs callables on the global pool; callbacks run on the GUI thread."""
+    """A widget's view onto the app's one :class:`OperationRunner`: runs callables on its
+    pool, calls back on the GUI thread, and says when this widget's own work is busy."""
 
-    _done = Signal(int, object)
-    _failed = Signal(int, object)
     busy_changed = Signal(bool)
     finished_any = Signal()
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None, ops: OperationRunner) -> None:
         super().__init__(parent)
-        self._pending: dict[int, tuple[Callable[[Any], None], Callable[[Exception], None]]] = {}
-        self._tokens = itertools.count(1)
-        self._done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
-        self._failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
+        self.ops = ops
+        self._pending: set[Operation[Any]] = set()
 
     def busy(self) -> bool:
         return bool(self._pending)
 
     def run(self, fn: Callable[[], Any], on_ok: Callable[[Any], None],
-            on_error: Callable[[Exception], None]) -> None:
-        token = next(self._tokens)
-        self._pending[token] = (on_ok, on_error)
+            on_error: Callable[[Exception], None], label: str = "") -> None:
+        self._track(self.ops.run(fn, label=label), on_ok, on_error)
+
+    def run_async(self, fn: Callable[[], Any], on_ok: Callable[[Any], None],
+                  on_error: Callable[[Exception], None], label: str = "") -> None:
+        """Coroutine function ``fn`` on the app's event loop."""
+        self._track(self.ops.run_async(fn, label=label), on_ok, on_error)
+
+    def _track(self, op: Operation[Any], on_ok: Callable[[Any], None],
+               on_error: Callable[[Exception], None]) -> None:
+        self._pending.add(op)
         if len(self._pending) == 1:
             self.busy_changed.emit(True)
-        QThreadPool.globalInstance().start(_Job(token, fn, self))
 
-    @Slot(int, object)
-    def _on_done(self, token: int, result: Any) -> None:
-        on_ok, _ = self._pending.pop(token)
-        try:
-            on_ok(result)
-        finally:
-            self._settle()
+        def settle(callback: Callable[[Any], None], value: Any) -> None:
+            if not isValid(self):
+                return  # the widget was closed while the work ran: nobody to tell
+            self._pending.discard(op)
+            try:
+                callback(value)
+            finally:
+                if not self._pending:
+                    self.busy_changed.emit(False)
+                self.finished_any.emit()
 
-    @Slot(int, object)
-    def _on_failed(self, token: int, exc: Exception) -> None:
-        _, on_error = self._pending.pop(token)
-        try:
-            on_error(exc)
-        finally:
-            self._settle()
-
-    def _settle(self) -> None:
-        if not self._pending:
-            self.busy_changed.emit(False)
-        self.finished_any.emit()
+        op.success(lambda r: settle(on_ok, r)).failure(lambda e: settle(on_error, e)).start()
 
 
 def error_text(exc: Exception) -> str:

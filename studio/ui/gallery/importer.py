@@ -138,6 +138,7 @@ class ImportController(QObject):
         for path in self._cleanup:
             path.unlink(missing_ok=True)
         self._cleanup = []
+        self.ctx.emit(self.ctx.events.asset_added, 0)  # every view of the library reloads
         self.last_summary = summary
         self.status.emit(_one_line(summary))
         if summary.rejected or summary.cancelled:

@@ -7,13 +7,15 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from studio.core.library import Asset
+from studio.ui.context import AppContext
 from studio.ui.gallery.delegate import TILE, GalleryDelegate
 from studio.ui.gallery.model import AssetRole
 
 
 class GalleryView(QListView):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.ctx = ctx
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
@@ -40,12 +42,12 @@ class GalleryView(QListView):
 
     def open_mint_dialog(self):
         assets = self.selected_assets()
-        ctx = getattr(self.window(), "ctx", None)
-        if len(assets) != 1 or ctx is None:
+        if len(assets) != 1:
             return None
         from studio.ui.mint_dialog import open_mint_dialog
 
-        return open_mint_dialog(ctx, assets[0], self)
+        # The dialog's result reaches every view through the app's asset_minted event.
+        return open_mint_dialog(self.ctx, assets[0], self)
 
     def selected_assets(self) -> list[Asset]:
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())

@@ -1,9 +1,10 @@
-"""Activity: every transaction the studio signed, with its status, read from the library.
+"""Activity: every transaction the studio signed, with its status, from the activity
+view-model (which reloads whenever the app sends or updates a transaction: no Refresh needed
+for the app's own work; Refresh stays for changes made outside, e.g. by the CLI).
 
-Loading runs on the thread pool (the library is SQLite); results come back by signal.
-Speed-up and cancel replace a pending transaction with the same nonce and higher fees: the fees
-are quoted on a worker thread, the user confirms them, and the replacement is signed with the
-sender's wallet account and sent on a worker thread too.
+Speed-up and cancel replace a pending transaction with the same nonce and higher fees: the
+view-model quotes the fees, the user confirms them, and the replacement is signed with the
+sender's wallet account and sent, all as operations of the app's runner.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.chain.txstore import TxRecord, TxStatus, TxStore
+from studio.core.chain.txstore import TxRecord, TxStatus
 from studio.ui.context import AppContext
-from studio.ui.tasks import run_in_background
+from studio.ui.dispatch import connect
+from studio.viewmodels import ViewModels
 
 COLUMNS = ["#", "When", "Chain", "What", "Status", "Confirmations", "Nonce", "Hash"]
 STATUS_TEXT = {
@@ -109,7 +111,7 @@ class ActivitySection(QWidget):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.store = TxStore(ctx.library)
+        self.vm = ViewModels.of(ctx).activity
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 32, 32, 32)
@@ -176,21 +178,22 @@ class ActivitySection(QWidget):
         QShortcut(QKeySequence("Ctrl+Shift+C"), self, self._copy_hash)
 
         self._selection_changed()
+        connect(self.vm.changed, self._on_loaded, self)
+        connect(self.vm.failed, self._on_failed, self)
+        if self.vm.loaded:
+            self._on_loaded()
         self.reload()
 
     # -- loading ------------------------------------------------------------------------------
 
     def reload(self) -> None:
         self.refresh_button.setEnabled(False)
-        run_in_background(self.store.list, self._on_loaded, self._on_failed, self)
+        self.vm.reload()
 
-    def _on_loaded(self, records: list[TxRecord]) -> None:
+    def _on_loaded(self) -> None:
         selected = self.selected()
-        from studio.core.chain.profiles import ChainProfiles
-
-        profiles = {p.id: (p.name, p.confirmations)
-                    for p in ChainProfiles(self.ctx.settings).all()}
-        self.model.set_records(records, profiles)
+        records = self.vm.records
+        self.model.set_records(records, self.vm.profiles())
         self.stack.setCurrentWidget(self.table if records else self.empty)
         if selected is not None:
             for row, r in enumerate(records):
@@ -212,11 +215,11 @@ class ActivitySection(QWidget):
         return self.model.records[rows[0].row()] if rows else None
 
     def _explorer_url(self, rec: TxRecord) -> str | None:
-        from studio.core.chain.profiles import ChainProfiles, ProfileError
+        from studio.core.chain.profiles import ProfileError
         from studio.core.chain.txmanager import explorer_tx_url
 
         try:
-            profile = ChainProfiles(self.ctx.settings).get(rec.profile)
+            profile = self.ctx.profiles.get(rec.profile)
         except ProfileError:
             return None
         return explorer_tx_url(profile, rec.hash)
@@ -243,15 +246,12 @@ class ActivitySection(QWidget):
 
     def _replace_problem(self, rec: TxRecord | None) -> str | None:
         from studio.core.chain.replace import replaceable_problem
-        from studio.core.wallet.service import WalletService
 
         if rec is None:
             return "Select a pending transaction"
         if self._busy:
             return "A replacement is in progress"
-        mine = {a.address for a in WalletService(self.ctx.paths, self.ctx.settings)
-                .list_accounts()}
-        return replaceable_problem(rec, mine)
+        return replaceable_problem(rec, self.vm.my_addresses())
 
     def _update_replace_buttons(self, rec: TxRecord | None) -> None:
         problem = self._replace_problem(rec)
@@ -265,17 +265,12 @@ class ActivitySection(QWidget):
 
     def start_replacement(self, *, cancel: bool) -> None:
         """Quote the fees off the GUI thread, then ask for confirmation."""
-        from studio.core.chain.replace import quote_replacement
-
         rec = self.selected()
         if self._replace_problem(rec) is not None:
             return
         self._set_busy(True, "Checking the transaction and current fees…")
-        ctx = self.ctx
-        run_in_background(
-            lambda: quote_replacement(ctx.paths, ctx.settings, ctx.library, rec.id,
-                                      cancel=cancel),
-            self._confirm_replacement, self._replacement_failed, self)
+        (self.vm.quote(rec.id, cancel=cancel)
+         .success(self._confirm_replacement).failure(self._replacement_failed).start())
 
     def _confirm_replacement(self, quote) -> None:
         what = "Cancel" if quote.cancel else "Speed up"
@@ -295,20 +290,16 @@ class ActivitySection(QWidget):
         if answer != QMessageBox.StandardButton.Yes:
             self._set_busy(False, "Nothing was sent.")
             return
-        from studio.core.chain.replace import send_replacement
-
         self._set_busy(True, "Signing and sending the replacement…")
-        ctx = self.ctx
-        run_in_background(
-            lambda: send_replacement(ctx.paths, ctx.settings, ctx.library, quote),
-            self._replacement_sent, self._replacement_failed, self)
+        self.vm.send(quote).success(self._replacement_sent).failure(
+            self._replacement_failed).start()
 
     def _replacement_sent(self, new: TxRecord) -> None:
         self._set_busy(False, f"Sent replacement #{new.id} ({new.hash}).")
-        self.replaced.emit(new)
-        self.reload()
+        self.replaced.emit(new)  # the view-model reloads on the app's transaction event
 
-    def _replacement_failed(self, message: str) -> None:
+    def _replacement_failed(self, exc: Exception) -> None:
+        message = str(exc) or type(exc).__name__
         self._set_busy(False, "")
         QMessageBox.warning(self, "Replacement not sent", message)
         self.replace_failed.emit(message)

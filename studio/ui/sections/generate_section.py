@@ -278,7 +278,8 @@ class GenerateSection(QWidget):
         """Validate and hash in the background (a checkpoint can be many GB)."""
         self._set_busy(True, f"Adding {path.name}: checking and hashing it once…")
         registry = self.engine.registry
-        run_in_background(lambda: registry.add(path), self._model_added, self._task_failed, self)
+        run_in_background(self.ctx.runner, lambda: registry.add(path), self._model_added,
+                          self._task_failed, self)
 
     def _create_demo(self) -> None:
         from studio.core.generation.demo import DEMO_NAME, build_demo_pipeline
@@ -292,7 +293,7 @@ class GenerateSection(QWidget):
             return registry.add(target, name=DEMO_NAME)
 
         self._set_busy(True, "Writing the demo model (tiny, random weights)…")
-        run_in_background(build, self._model_added, self._task_failed, self)
+        run_in_background(self.ctx.runner, build, self._model_added, self._task_failed, self)
 
     def _model_added(self, entry: ModelEntry) -> None:
         self._set_busy(False, f"Model ready: {entry.label}.")

@@ -87,7 +87,7 @@ class LibrarySection(QWidget):
             top.addWidget(w)
         layout.addLayout(top)
 
-        self.view = GalleryView()
+        self.view = GalleryView(ctx)
         self.view.setModel(self.model)
         self.empty = QLabel()
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -123,6 +123,14 @@ class LibrarySection(QWidget):
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.doubleClicked.connect(lambda _i: self.verify())
         self.importer.finished.connect(lambda _summary: self.refresh())
+        from studio.ui.dispatch import connect
+        from studio.viewmodels import ViewModels
+
+        # Anything the app adds, changes or mints (any section, any dialog) reloads the
+        # gallery, coalesced so a batch of 50 generated images is one reload.
+        self._changes = QTimer(self, singleShot=True, interval=150)
+        self._changes.timeout.connect(self._app_changed)
+        connect(ViewModels.of(ctx).library.changed, lambda *_: self._changes.start(), self)
         self._make_actions()
         self.refresh()
 
@@ -258,7 +266,8 @@ class LibrarySection(QWidget):
             def work() -> list[Path]:
                 return export_assets(self.ctx.library, assets, Path(folder))
 
-        run_in_background(work, self._exported, self._failed("Export failed"), self)
+        run_in_background(self.ctx.runner, work, self._exported, self._failed("Export failed"),
+                          self)
 
     def _exported(self, written: list[Path]) -> None:
         self._status(f"Exported {len(written)} file(s) to {written[0].parent}" if written
@@ -283,9 +292,13 @@ class LibrarySection(QWidget):
             return
         self.delete_assets(assets)
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self.refresh()  # other sections (generation, minting) may have added or changed assets
+    def _app_changed(self) -> None:
+        if self.ctx.closed:
+            return
+        self.refresh()
+        current = getattr(self.inspector, "asset", None)
+        if current is not None and self.inspector is not None:
+            self.inspector.show_asset(self.ctx.library.get(current.id))  # e.g. now minted
 
     def delete_assets(self, assets: list[Asset]) -> None:
         """Delete without asking (the confirmation is the caller's)."""
@@ -293,7 +306,7 @@ class LibrarySection(QWidget):
         for a in assets:
             self.loader.forget(a.sha256)
         service = self.importer.service
-        run_in_background(lambda: service.delete(ids), self._deleted,
+        run_in_background(self.ctx.runner, lambda: service.delete(ids), self._deleted,
                           self._failed("Delete failed"), self)
 
     def _deleted(self, count: int) -> None:

@@ -43,22 +43,25 @@ from studio.ui.wallet_dialogs import (
     WalletDialog,
     error_text,
 )
+from studio.viewmodels.wallet import NO_CHAIN_BALANCE
 
 COLUMNS = ["", "Label", "Address", "", "Source", "Balance"]
 COL_ACTIVE, COL_LABEL, COL_ADDRESS, COL_COPY, COL_SOURCE, COL_BALANCE = range(6)
 SOURCE_TEXT = {"created": "created here", "key": "private key", "mnemonic": "recovery phrase",
                "keystore": "keystore file"}
-NO_CHAIN_BALANCE = "balance: connect a chain"
 
 
 class WalletSection(QWidget):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
-        from studio.core.wallet.service import WalletService
 
         self.ctx = ctx
-        self.service = WalletService(ctx.settings_store, lambda: ctx.settings)
-        self.runner = TaskRunner(self)
+        from studio.ui.dispatch import connect
+        from studio.viewmodels import ViewModels
+
+        self.service = ctx.wallet
+        self.model = ViewModels.of(ctx).wallet
+        self.runner = TaskRunner(self, ctx.runner)
         self.dialog: WalletDialog | None = None
         self._keyring_problem = ""
         self._funding = False
@@ -119,8 +122,12 @@ class WalletSection(QWidget):
         layout.addLayout(status_row)
         self.runner.busy_changed.connect(self.progress.setVisible)
         self.runner.finished_any.connect(self.refresh)
+        connect(self.model.accounts_changed, self.refresh, self)
+        connect(self.model.balances_changed, self.show_balances, self)
+        connect(ctx.events.chain_switched, lambda _id: self._sync_buttons(), self)
 
         self.refresh()
+        self.model.refresh_balances()
         # A keyring check can block (D-Bus, unlock prompt): off the GUI thread.
         self.runner.run(self.service.check_keyring, lambda _r: self._set_keyring_problem(""),
                         lambda exc: self._set_keyring_problem(error_text(exc)))
@@ -155,8 +162,8 @@ class WalletSection(QWidget):
         self.act_new_phrase = self._action("New recovery phrase…", "Ctrl+Shift+N",
                                            self.create_mnemonic,
                                            "Create an account from a new 12-word phrase")
-        self.act_import_key = self._action("Private key…", "Ctrl+I", self.import_key)
-        self.act_import_phrase = self._action("Recovery phrase…", "Ctrl+Shift+I",
+        self.act_import_key = self._action("Private key…", "Ctrl+Shift+K", self.import_key)
+        self.act_import_phrase = self._action("Recovery phrase…", "Ctrl+Shift+R",
                                               self.import_mnemonic)
         self.act_import_keystore = self._action("Keystore file…", None, self.import_keystore)
         self.act_copy = self._action("Copy address", QKeySequence.StandardKey.Copy,
@@ -222,9 +229,8 @@ class WalletSection(QWidget):
             source = QTableWidgetItem(SOURCE_TEXT.get(a.source, a.source))
             if a.derivation_path:
                 source.setToolTip(f"Derivation path {a.derivation_path}")
-            balance = QTableWidgetItem(NO_CHAIN_BALANCE)
-            balance.setForeground(self.palette().placeholderText())
-            balance.setToolTip("Balances appear once a chain profile is connected")
+            balance = QTableWidgetItem()
+            self._set_balance(balance, a.address)
             for col, item in ((COL_ACTIVE, mark), (COL_LABEL, label), (COL_ADDRESS, address),
                               (COL_SOURCE, source), (COL_BALANCE, balance)):
                 self.table.setItem(row, col, item)
@@ -242,6 +248,27 @@ class WalletSection(QWidget):
         self.empty.setVisible(not accounts)
         self._sync_buttons()
         self._update_status_bar(active)
+
+    def _set_balance(self, item: QTableWidgetItem, address: str) -> None:
+        text = self.model.balance_text(address)
+        item.setText(text)
+        if text == NO_CHAIN_BALANCE:
+            item.setForeground(self.palette().placeholderText())
+            item.setToolTip("Balances appear once the active chain runs (fund or mint on the "
+                            "Sandbox, or add a chain in Settings → Chains)")
+        else:
+            item.setData(Qt.ItemDataRole.ForegroundRole, None)
+            item.setToolTip(f"Balance on {self.ctx.profiles.active().name}")
+
+    def show_balances(self) -> None:
+        for row in range(self.table.rowCount()):
+            address, item = self.table.item(row, COL_ADDRESS), self.table.item(row, COL_BALANCE)
+            if address is not None and item is not None:
+                self._set_balance(item, address.text())
+
+    def _changed(self) -> None:
+        """Tell the app the accounts changed (status bar, balances, other views)."""
+        self.ctx.emit(self.ctx.events.wallet_changed)
 
     def _sync_buttons(self) -> None:
         has = self.selected() is not None
@@ -265,13 +292,13 @@ class WalletSection(QWidget):
             if problem is None else f"Not available: {problem}")
 
     def _fund_problem(self) -> str | None:
-        from studio.core.chain.profiles import SANDBOX_ID, ChainProfiles
+        from studio.core.chain.profiles import SANDBOX_ID
 
         if self.selected() is None:
             return "select an account"
         if self._funding:
             return "funding is in progress"
-        if ChainProfiles(self.ctx.settings).active().id != SANDBOX_ID:
+        if self.ctx.profiles.active().id != SANDBOX_ID:
             return "the active chain is not the Sandbox (test ETH exists only there)"
         return None
 
@@ -306,6 +333,7 @@ class WalletSection(QWidget):
         def finished(code: int) -> None:
             if code == dialog.DialogCode.Accepted and dialog.result_value is not None:
                 self.say(done(dialog.result_value))
+                self._changed()
             self.refresh()
 
         dialog.finished.connect(finished)
@@ -327,7 +355,11 @@ class WalletSection(QWidget):
                     self._background(what, fn, done)
 
         self.say(f"{what}…")
-        self.runner.run(fn, lambda result: self.say(done(result)), failed)
+        def ok(result: Any) -> None:
+            self.say(done(result))
+            self._changed()
+
+        self.runner.run(fn, ok, failed, label=what)
 
     def create_key(self) -> None:
         self._background("Creating an account", self.service.create_account,
@@ -375,6 +407,8 @@ class WalletSection(QWidget):
             self.say(done(fn()))
         except WalletError as exc:
             self.say(str(exc), error=True)
+        else:
+            self._changed()
         self.refresh()
 
     def set_active(self) -> None:
@@ -396,12 +430,12 @@ class WalletSection(QWidget):
     def fund(self) -> None:
         """Top up the selected account on the Sandbox, off the GUI thread (the first use
         starts the sandbox node)."""
-        from studio.core.chain.sandbox import SANDBOX_FUNDING_WEI, fund_in_sandbox
+        from studio.core.chain.sandbox import SANDBOX_FUNDING_WEI
 
         account = self.selected()
         if account is None or self._fund_problem() is not None:
             return
-        data_dir = self.ctx.paths.data_dir
+        ctx = self.ctx
 
         def done(balance: int) -> None:
             self._funding = False
@@ -421,7 +455,8 @@ class WalletSection(QWidget):
         self._funding = True
         self.say(f"Funding {account.label} on the Sandbox (starting it if needed)…")
         self._sync_buttons()
-        self.runner.run(lambda: fund_in_sandbox(data_dir, account.address), done, failed)
+        self.runner.run_async(lambda: ctx.fund(account.address, SANDBOX_FUNDING_WEI), done, failed,
+                              label="Funding on the Sandbox")
 
     def confirm_remove(self, account: WalletAccount) -> str:
         """Ask before removing; returns ``remove``, ``export`` or ``cancel``."""

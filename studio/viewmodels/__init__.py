@@ -1,0 +1,54 @@
+"""Qt-free, observable view-models (psygnal), one per area. Each listens to the app's change
+events (:class:`studio.services.events.StudioEvents`) and asks the services for data through
+the operation runner; widgets only bind to them.
+
+``ViewModels.of(studio)`` gives the one set per :class:`Studio`, so every widget of an area
+shares its model (the services never import this layer)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from studio.services.studio import Studio
+    from studio.viewmodels.activity import ActivityModel
+    from studio.viewmodels.chain import ChainStatusModel
+    from studio.viewmodels.library import LibraryModel
+    from studio.viewmodels.wallet import WalletModel
+
+
+class ViewModels:
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+
+    @classmethod
+    def of(cls, studio: Studio) -> ViewModels:
+        models = studio.__dict__.get("_view_models")
+        if models is None:
+            models = studio.__dict__["_view_models"] = cls(studio)
+        return models
+
+    @cached_property
+    def chain(self) -> ChainStatusModel:
+        from studio.viewmodels.chain import ChainStatusModel
+
+        return ChainStatusModel(self.studio)
+
+    @cached_property
+    def wallet(self) -> WalletModel:
+        from studio.viewmodels.wallet import WalletModel
+
+        return WalletModel(self.studio)
+
+    @cached_property
+    def activity(self) -> ActivityModel:
+        from studio.viewmodels.activity import ActivityModel
+
+        return ActivityModel(self.studio)
+
+    @cached_property
+    def library(self) -> LibraryModel:
+        from studio.viewmodels.library import LibraryModel
+
+        return LibraryModel(self.studio)

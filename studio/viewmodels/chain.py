@@ -1,0 +1,38 @@
+"""The chain status the status bar shows: the active profile and whether its node runs."""
+
+from __future__ import annotations
+
+from psygnal import Signal
+
+from studio.services.studio import Studio
+
+
+class ChainStatusModel:
+    changed = Signal(str, str)  # (text, tooltip)
+
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+        self.text, self.tooltip = self._compute()
+        ev = studio.events
+        for sig in (ev.chain_started, ev.chain_stopped, ev.chain_switched):
+            sig.connect(self._update)
+        ev.chain_profiles_changed.connect(self._update)
+
+    def _compute(self) -> tuple[str, str]:
+        from studio.core.chain.profiles import SANDBOX_ID
+
+        profile = self.studio.profiles.active()
+        if profile.id == SANDBOX_ID:
+            running = self.studio.sandbox().running
+            state = "running" if running else "not started"
+            tip = ("The local test chain is running" if running else
+                   "The local test chain starts on first use (fund, mint)")
+            return f"Chain: {profile.name} ({state})", tip
+        return (f"Chain: {profile.name} (chain {profile.chain_id})",
+                f"{profile.name}: {profile.rpc_url}")
+
+    def _update(self, *_: object) -> None:
+        text, tip = self._compute()
+        if (text, tip) != (self.text, self.tooltip):
+            self.text, self.tooltip = text, tip
+            self.changed.emit(text, tip)
