@@ -10,8 +10,10 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 from studio import APP_NAME, __version__
 from studio.core.paths import StudioPaths, resolve_paths
@@ -43,6 +45,29 @@ class CliError(Exception):
 class CliContext:
     paths: StudioPaths
     settings: SettingsStore
+    _studio: Any = field(default=None, repr=False)
+
+    @property
+    def studio(self):
+        """The composition root the window uses too (built on first use: settings as they
+        are on disk now, the library opened lazily)."""
+        if self._studio is None:
+            from studio.services.studio import Studio
+
+            self.paths.ensure()
+            self._studio = Studio(self.paths, self.settings)
+        return self._studio
+
+    @contextmanager
+    def library(self) -> Iterator[Any]:
+        """The composition root's library (closed when the command ends)."""
+        yield self.studio.library
+
+    def close(self) -> None:
+        if self._studio is not None:
+            self._studio.stop_sandbox()
+            self._studio.close()
+            self._studio = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,3 +121,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        ctx.close()

@@ -49,10 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _profiles(ctx):
-    from studio.core.chain.profiles import ChainProfiles
-
-    settings = ctx.settings.load().settings
-    return settings, ChainProfiles(settings)
+    studio = ctx.studio  # the composition root: settings as they are on disk now
+    return studio.settings, studio.profiles
 
 
 def _fail(exc: Exception):
@@ -137,25 +135,18 @@ def _remove(args: argparse.Namespace, ctx) -> int:
 
 
 def _test(args: argparse.Namespace, ctx) -> int:
-    from studio.core.chain.profiles import SANDBOX_ID, ProfileError
-    from studio.core.chain.rpc import ChainError, test_connection
-    from studio.core.chain.sandbox import Sandbox, SandboxError
+    from studio.core.chain.profiles import ProfileError
+    from studio.core.chain.rpc import ChainError
+    from studio.core.chain.sandbox import SandboxError
 
-    _, profiles = _profiles(ctx)
-    sandbox = None
+    studio = ctx.studio
     try:
-        profile = profiles.get(args.profile) if args.profile else profiles.active()
-        if profile.id == SANDBOX_ID:
-            sandbox = Sandbox(ctx.paths.data_dir)
-            url = sandbox.start()
-        else:
-            url = profiles.rpc_url(profile)
-        report = asyncio.run(test_connection(url, profile.chain_id))
+        profile = studio.profile(args.profile)
+        report = asyncio.run(studio.test_chain(profile))
     except (ProfileError, ChainError, SandboxError) as exc:
         raise _fail(exc) from exc
     finally:
-        if sandbox is not None:
-            sandbox.stop()
+        studio.stop_sandbox()
     if args.json:
         print(json.dumps({"profile": profile.id, "url": report.url,
                           "chain_id": report.chain_id, "expected_chain_id": profile.chain_id,
@@ -178,9 +169,8 @@ def _txs(args: argparse.Namespace, ctx) -> int:
     import time
 
     from studio.core.chain.txstore import TxStore
-    from studio.core.library import Library
 
-    with Library.open(ctx.paths) as lib:
+    with ctx.library() as lib:
         records = TxStore(lib).list()
     if args.json:
         print(json.dumps([r.to_json() for r in records], indent=2))

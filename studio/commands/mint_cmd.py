@@ -72,39 +72,24 @@ def _fail(message: str):
 
 
 def _profile(ctx, name: str | None):
-    from studio.core.chain.profiles import ChainProfiles
-
-    settings = ctx.settings.load().settings
-    profiles = ChainProfiles(settings)
-    return settings, (profiles.get(name) if name else profiles.active())
+    studio = ctx.studio
+    return studio.settings, studio.profile(name)
 
 
 def _account(ctx, settings, who: str | None):
-    from studio.core.wallet.service import WalletService
-
-    svc = WalletService(ctx.paths, settings)
-    if who:
-        address = svc.get_account(who).address
-    else:
-        active = svc.active_account()
-        if active is None:
-            raise _fail("No wallet account: create one with `studio wallet create`")
-        address = active.address
-    return svc.local_account(address)
+    if not who and ctx.studio.wallet.active_account() is None:
+        raise _fail("No wallet account: create one with `studio wallet create`")
+    return ctx.studio.local_account(who)
 
 
 @asynccontextmanager
 async def _connected(ctx, library, settings, profile):
-    from studio.core.chain.endpoint import endpoint_url
-    from studio.core.chain.sandbox import stop_shared_sandboxes
-    from studio.core.chain.txmanager import TransactionManager
-
-    url = await asyncio.to_thread(endpoint_url, ctx.paths, settings, profile)
+    """A chain session of the composition root (its library is ``library``)."""
     try:
-        async with TransactionManager(library, profile, url) as tm:
-            yield tm
+        async with ctx.studio.chain_session(profile, account=None) as session:
+            yield session.tm
     finally:
-        stop_shared_sandboxes()
+        ctx.studio.stop_sandbox()
 
 
 def _errors():
@@ -168,14 +153,13 @@ def _plan(args, asset, me: str):
 
 
 def _mint(args: argparse.Namespace, ctx) -> int:
-    from studio.core.library import Library
 
     if not args.target and not args.resume:
         raise _fail("give FILE_OR_ASSET to mint, or --resume")
     try:
         settings, profile = _profile(ctx, args.chain)
         account = _account(ctx, settings, args.account)
-        with Library.open(ctx.paths) as library:
+        with ctx.library() as library:
             results = asyncio.run(_mint_async(args, ctx, library, settings, profile, account))
     except _errors() as exc:
         raise _fail(str(exc)) from exc
@@ -209,7 +193,6 @@ async def _mint_async(args, ctx, library, settings, profile, account):
 
 def _royalties_list(args: argparse.Namespace, ctx) -> int:
     from studio.core.chain.royalties import list_splits
-    from studio.core.library import Library
 
     async def go(library, settings, profile):
         async with _connected(ctx, library, settings, profile) as tm:
@@ -217,7 +200,7 @@ def _royalties_list(args: argparse.Namespace, ctx) -> int:
 
     try:
         settings, profile = _profile(ctx, args.chain)
-        with Library.open(ctx.paths) as library:
+        with ctx.library() as library:
             splits = asyncio.run(go(library, settings, profile))
     except _errors() as exc:
         raise _fail(str(exc)) from exc
@@ -237,7 +220,6 @@ def _royalties_list(args: argparse.Namespace, ctx) -> int:
 
 def _royalties_release(args: argparse.Namespace, ctx) -> int:
     from studio.core.chain.royalties import list_splits, release
-    from studio.core.library import Library
 
     async def go(library, settings, profile, account):
         async with _connected(ctx, library, settings, profile) as tm:
@@ -251,7 +233,7 @@ def _royalties_release(args: argparse.Namespace, ctx) -> int:
     try:
         settings, profile = _profile(ctx, args.chain)
         account = _account(ctx, settings, args.account)
-        with Library.open(ctx.paths) as library:
+        with ctx.library() as library:
             done = asyncio.run(go(library, settings, profile, account))
     except _errors() as exc:
         raise _fail(str(exc)) from exc
@@ -265,27 +247,25 @@ def _royalties_release(args: argparse.Namespace, ctx) -> int:
 def _fund(args: argparse.Namespace, ctx) -> int:
     from decimal import Decimal, InvalidOperation
 
-    from studio.core.chain.endpoint import endpoint_url
-    from studio.core.chain.sandbox import fund_account, stop_shared_sandboxes
-    from studio.core.wallet.service import WalletService
+    from studio.core.chain.sandbox import fund_account
 
     try:
         amount = int(Decimal(args.eth) * 10**18)
     except InvalidOperation as exc:
         raise _fail(f"--eth {args.eth!r} is not a number") from exc
     try:
-        settings, profile = _profile(ctx, args.chain)
+        _settings, profile = _profile(ctx, args.chain)
         address = args.address
         if not address:
-            active = WalletService(ctx.paths, settings).active_account()
+            active = ctx.studio.wallet.active_account()
             if active is None:
                 raise _fail("No wallet account to fund: give an ADDRESS")
             address = active.address
         try:
-            url = endpoint_url(ctx.paths, settings, profile)
+            url = ctx.studio.endpoint_url(profile)
             balance = asyncio.run(fund_account(url, address, amount))
         finally:
-            stop_shared_sandboxes()
+            ctx.studio.stop_sandbox()
     except _errors() as exc:
         raise _fail(str(exc)) from exc
     print(f"{address} now holds {Decimal(balance) / 10**18} {profile.currency} on "
@@ -299,7 +279,6 @@ def lookup_token(ctx, settings, profile_id: str, file: Path):
 
     from studio.core.chain.lookup import find_token
     from studio.core.chain.profiles import ChainProfiles
-    from studio.core.library import Library
 
     async def go(library, profile):
         async with _connected(ctx, library, settings, profile) as tm:
@@ -309,7 +288,7 @@ def lookup_token(ctx, settings, profile_id: str, file: Path):
     try:
         sha = hashlib.sha256(file.read_bytes()).hexdigest()
         profile = ChainProfiles(settings).get(profile_id)
-        with Library.open(ctx.paths) as library:
+        with ctx.library() as library:
             return asyncio.run(go(library, profile))
     except OSError as exc:
         raise _fail(f"{file} cannot be read: {exc}") from exc

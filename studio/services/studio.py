@@ -157,6 +157,17 @@ class Studio:
         self.emit(self.events.chain_switched, profile.id)
         return profile
 
+    async def test_chain(self, profile: ChainProfile | str | None = None) -> Any:
+        """Connect to ``profile`` (starting the Sandbox if it is that) and report chain id,
+        block, latency and client."""
+        import asyncio
+
+        from studio.core.chain.rpc import test_connection
+
+        profile = self.profile(profile)
+        url = await asyncio.to_thread(self.endpoint_url, profile)
+        return await test_connection(url, profile.chain_id)
+
     def chain_session(self, profile: ChainProfile | str | None = None, **kwargs: Any):
         """``async with studio.chain_session(profile) as s:`` — see :meth:`ChainSession.open`."""
         from studio.services.chain import ChainSession
