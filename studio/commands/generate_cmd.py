@@ -92,20 +92,16 @@ def _resolve_init(library, spec: str):
 
 def _generate(args: argparse.Namespace, ctx) -> int:
     from studio.cli import CliError
-    from studio.core.generation.engine import GenerationEngine, JobProgress, JobState
+    from studio.core.generation.engine import JobProgress, JobState
     from studio.core.generation.errors import GenerationError
     from studio.core.generation.families import FAMILIES
     from studio.core.generation.request import GenerationRequest
     from studio.core.generation.schedulers import default_scheduler_for
-    from studio.core.library import Library
-    from studio.core.provenance.studio_signer import studio_signer
 
-    all_settings = ctx.settings.load().settings
-    settings = all_settings.generation
-    with Library.open(ctx.paths) as lib:
-        # Every output is signed (C2PA) before it is stored.
-        engine = GenerationEngine(lib, settings,
-                                  sign=studio_signer(ctx.paths, all_settings, lib))
+    settings = ctx.studio.settings.generation
+    with ctx.library() as lib:
+        # The composition root's engine: every output is signed (C2PA) before it is stored.
+        engine = ctx.studio.engine
         try:
             entry = _resolve_model(engine.registry, args.model, args.config)
             info = FAMILIES[entry.family]

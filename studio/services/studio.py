@@ -214,7 +214,7 @@ class Studio:
 
     @cached_property
     def engine(self) -> GenerationEngine:
-        """The generation engine (its worker thread starts with the first job); each finished
+        """The generation engine (built on first use, with its worker thread); each finished
         job's assets are announced as ``asset_added``."""
         from studio.core.generation.engine import GenerationEngine, JobFinished
 

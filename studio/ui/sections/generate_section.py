@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 
 from studio.core.generation.engine import (
     DeviceKnown,
-    GenerationEngine,
     JobFinished,
     JobPreview,
     JobProgress,
@@ -49,7 +48,6 @@ from studio.core.generation.families import FAMILIES
 from studio.core.generation.registry import ModelEntry
 from studio.core.generation.request import MAX_SEED, GenerationRequest
 from studio.core.generation.schedulers import SCHEDULERS
-from studio.core.provenance.studio_signer import studio_signer
 from studio.ui.context import AppContext
 from studio.ui.generate.bridge import EngineBridge, pil_to_qimage
 from studio.ui.tasks import run_in_background
@@ -59,6 +57,7 @@ log = logging.getLogger(__name__)
 SIZES = [(512, 512), (768, 768), (1024, 1024), (512, 768), (768, 512), (832, 1216),
          (1216, 832), (64, 64)]
 THUMB = 112
+SEED_ROLE = Qt.ItemDataRole.UserRole + 1
 PREVIEW = 256
 
 
@@ -67,14 +66,15 @@ class GenerateSection(QWidget):
         super().__init__()
         self.ctx = ctx
         self.gs = ctx.settings.generation
-        # Every output is signed (C2PA) before it is stored; keyring work waits for the first.
-        self.engine = GenerationEngine(
-            ctx.library, self.gs, preview_every=self.gs.preview_every,
-            sign=studio_signer(ctx.paths, ctx.settings, ctx.library))
+        # The app's one engine (signing every output before it is stored); the composition
+        # root announces finished assets to every view.
+        self.engine = ctx.engine
         self.bridge = EngineBridge(self)
         self.bridge.event.connect(self._on_event)
         self.engine.add_listener(self.bridge)
         self._running: int | None = None
+        self._entries: dict[str, ModelEntry] = {}
+        self._seeds: dict[int, int] = {}  # job id -> first seed (item i used seed + i)
         self._busy = False  # adding a model or building the demo
         self._build()
         self._reload_models(select=self.gs.default_model)
@@ -207,6 +207,10 @@ class GenerateSection(QWidget):
         self.results.setIconSize(QSize(THUMB, THUMB))
         self.results.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.results.setMovement(QListWidget.Movement.Static)
+        self.results.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.results.customContextMenuRequested.connect(self._result_menu)
+        self.results.itemDoubleClicked.connect(
+            lambda item: self.open_in_library(item.data(Qt.ItemDataRole.UserRole)))
         right.addWidget(self.results, 1)
 
         outer.addLayout(left, 3)
@@ -222,6 +226,9 @@ class GenerateSection(QWidget):
 
     def _reload_models(self, select: str = "") -> None:
         entries = self.engine.registry.list()
+        # Kept here: engine events ask for the current model many times a second, and the
+        # registry would re-list and resolve paths on the GUI thread each time.
+        self._entries = {e.id: e for e in entries}
         self.model.blockSignals(True)
         self.model.clear()
         for e in entries:
@@ -238,7 +245,7 @@ class GenerateSection(QWidget):
 
     def current_model(self) -> ModelEntry | None:
         model_id = self.model.currentData()
-        return self.engine.registry.get(model_id) if model_id else None
+        return self._entries.get(model_id) if model_id else None
 
     def _model_changed(self, *_args: object) -> None:
         entry = self.current_model()
@@ -336,10 +343,12 @@ class GenerateSection(QWidget):
         if not self.generate_btn.isEnabled():
             return None
         try:
-            job_id = self.engine.enqueue(self.build_request())
+            request = self.build_request()
+            job_id = self.engine.enqueue(request)
         except GenerationError as exc:
             self.status.setText(str(exc))
             return None
+        self._seeds[job_id] = request.seed
         self._remember_choices()
         self.status.setText("")
         return job_id
@@ -362,7 +371,13 @@ class GenerateSection(QWidget):
     def remove_selected(self) -> None:
         item = self.queue.currentItem()
         if item is not None:
-            self.engine.remove(item.data(Qt.ItemDataRole.UserRole))
+            self.remove_job(item.data(Qt.ItemDataRole.UserRole))
+
+    def remove_job(self, job_id: int) -> bool:
+        """Remove waiting job ``job_id`` (by id: rows move as jobs start and finish)."""
+        if job_id == self._running:
+            return False
+        return bool(self.engine.remove(job_id))
 
     def _update_buttons(self) -> None:
         has_model = self.current_model() is not None
@@ -408,25 +423,97 @@ class GenerateSection(QWidget):
         if ev.state is JobState.DONE:
             self.progress.setFormat(f"Done in {ev.seconds:.1f} s")
             self.status.setText(f"{len(ev.assets)} image(s) added to the library.")
-            for asset in ev.assets:
-                self._add_thumbnail(asset)
+            seed = self._seeds.pop(ev.job_id, None)
+            for i, asset in enumerate(ev.assets):
+                self._add_thumbnail(asset, None if seed is None else seed + i)
+            if ev.assets:  # the final image, not the last latent preview
+                self._show_final(ev.assets[-1])
         elif ev.state is JobState.CANCELLED:
             self.progress.setFormat("Cancelled")
         else:
             self.progress.setFormat("Failed")
             self.status.setText(ev.error)
 
-    def _add_thumbnail(self, asset) -> None:
+    def _scaled(self, asset, edge: int) -> QPixmap:
         reader = QImageReader(str(self.ctx.library.path_of(asset)))
         size = reader.size()
         if size.isValid():
-            reader.setScaledSize(size.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio))
-        item = QListWidgetItem(QIcon(QPixmap.fromImage(reader.read())), f"#{asset.id}")
+            reader.setScaledSize(size.scaled(edge, edge, Qt.AspectRatioMode.KeepAspectRatio))
+        return QPixmap.fromImage(reader.read())
+
+    def _show_final(self, asset) -> None:
+        self.preview.setPixmap(self._scaled(asset, PREVIEW))
+        self.preview.setProperty("asset_id", asset.id)
+
+    def _add_thumbnail(self, asset, seed: int | None = None) -> None:
+        item = QListWidgetItem(QIcon(self._scaled(asset, THUMB)), f"#{asset.id}")
         item.setData(Qt.ItemDataRole.UserRole, asset.id)
+        item.setData(SEED_ROLE, seed)
         item.setToolTip(f"{asset.title}\nsha256 {asset.sha256}")
         self.results.insertItem(0, item)
         while self.results.count() > 24:
             self.results.takeItem(self.results.count() - 1)
+
+    # -- result thumbnails ------------------------------------------------------------------
+
+    def result_menu(self, item: QListWidgetItem) -> QMenu:
+        asset_id = item.data(Qt.ItemDataRole.UserRole)
+        seed = item.data(SEED_ROLE)
+        menu = QMenu(self)
+        menu.addAction("Open in &Library", lambda: self.open_in_library(asset_id))
+        reuse = menu.addAction(f"Reuse &seed {seed}" if seed is not None else "Reuse seed",
+                               lambda: self.reuse_seed(seed))
+        reuse.setEnabled(seed is not None)
+        menu.addAction("&Mint…", lambda: self.mint(asset_id))
+        menu.addAction("&Export…", lambda: self.export(asset_id))
+        return menu
+
+    def _result_menu(self, pos) -> None:
+        item = self.results.itemAt(pos)
+        if item is not None:
+            self.result_menu(item).popup(self.results.viewport().mapToGlobal(pos))
+
+    def open_in_library(self, asset_id: int) -> None:
+        window = self.window()
+        if hasattr(window, "show_section"):
+            window.show_section("library")
+            page = window.page("library")
+            if hasattr(page, "select_asset"):
+                page.select_asset(asset_id)
+
+    def reuse_seed(self, seed: int | None) -> None:
+        if seed is None:
+            return
+        self.random_seed.setChecked(False)
+        self.seed.setValue(seed)
+
+    def mint(self, asset_id: int):
+        from studio.ui.mint_dialog import open_mint_dialog
+
+        asset = self.ctx.library.get(asset_id)
+        return open_mint_dialog(self.ctx, asset, self) if asset is not None else None
+
+    def export(self, asset_id: int) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        from studio.core.importing.export import export_name
+
+        asset = self.ctx.library.get(asset_id)
+        if asset is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Export", export_name(asset))
+        if not name:
+            return
+        source = self.ctx.library.path_of(asset)
+
+        def copy() -> str:
+            import shutil
+
+            shutil.copyfile(source, name)
+            return name
+
+        run_in_background(self.ctx.runner, copy, lambda n: self.status.setText(f"Exported {n}"),
+                          lambda m: self.status.setText(f"Export failed: {m}"), self)
 
     def _show_queue(self) -> None:
         # Events queued from the worker can arrive after newer ones: read the queue afresh.

@@ -196,6 +196,24 @@ class LibrarySection(QWidget):
                 self.view.selectionModel().select(
                     self.model.index(row), self.view.selectionModel().SelectionFlag.Select)
 
+    def select_asset(self, asset_id: int) -> bool:
+        """Select and show ``asset_id`` (clearing search and filter if they hide it)."""
+        row = self.model.row_of(asset_id)
+        if row < 0 and (self.search.text() or self.filter.currentIndex() != 0):
+            self.search.clear()
+            self.filter.setCurrentIndex(0)
+            self.model.set_query(text="", view=self.filter.currentData())
+            row = self.model.row_of(asset_id)
+        if row < 0:
+            self.refresh()
+            row = self.model.row_of(asset_id)
+        if row < 0:
+            return False
+        index = self.model.index(row)
+        self.view.setCurrentIndex(index)
+        self.view.scrollTo(index)
+        return True
+
     def _after_reload(self) -> None:
         rows = self.model.rowCount()
         total = self.ctx.library.count()
