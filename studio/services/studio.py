@@ -230,14 +230,14 @@ class Studio:
         engine.add_listener(announce)
         return engine
 
-    def read_credentials(self, path: Any) -> Any:
-        """The provenance report of the file at ``path`` against the user's trust anchors.
-        Blocking (c2pa)."""
+    def read_credentials(self, path: Any, *, fetch_remote: bool = False) -> Any:
+        """The provenance report of the file at ``path`` against the user's trust anchors
+        (a remote manifest only with ``fetch_remote``). Blocking (c2pa)."""
         from studio.core.provenance.reader import read_report
-        from studio.core.provenance.trust import load_anchor_files
+        from studio.core.provenance.trust import anchors_for
 
-        anchors = load_anchor_files(self.settings.provenance.trust_anchors)
-        return read_report(path, anchors)
+        return read_report(path, anchors_for(self.settings.provenance, self.paths),
+                           fetch_remote=fetch_remote)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -25,11 +25,13 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from studio.core.library.models import Asset, AssetOrigin
 from studio.ui.context import AppContext
@@ -49,34 +51,42 @@ _BADGE_COLOURS = {
 }
 
 
-class _Signals(QObject):
-    done = Signal(int, object)  # (request id, result)
-    failed = Signal(int, str)
-
-
-class _Task(QRunnable):
-    """Runs ``fn`` on a pool thread and reports through queued Qt signals."""
-
-    def __init__(self, request: int, fn: Callable[[], Any], signals: _Signals) -> None:
-        super().__init__()
-        self.request, self.fn, self.signals = request, fn, signals
-
-    def run(self) -> None:
-        try:
-            result = self.fn()
-        except Exception as exc:  # reported to the user, logged with its traceback
-            log.exception("inspector task failed")
-            self.signals.failed.emit(self.request, str(exc) or type(exc).__name__)
-        else:
-            self.signals.done.emit(self.request, result)
-
-
 def _read_for(ctx: AppContext, asset: Asset, fetch_remote: bool = False):
-    from studio.core.provenance.reader import read_report
-    from studio.core.provenance.trust import anchors_for
+    """The report and the mint rows of ``asset``, read off the GUI thread (c2pa, SQLite)."""
+    report = ctx.read_credentials(ctx.library.path_of(asset), fetch_remote=fetch_remote)
+    return report, _minted_rows(ctx, asset)
 
-    anchors = anchors_for(ctx.settings.provenance, ctx.paths)
-    return read_report(ctx.library.path_of(asset), anchors, fetch_remote=fetch_remote)
+
+class ElidedLabel(QLabel):
+    """A one-line value that never widens the panel: elided in the middle to fit, the full
+    text in its tooltip, copied to the clipboard on click."""
+
+    def __init__(self, text: str, *, display: str | None = None, tooltip: str = "") -> None:
+        super().__init__()
+        self.full_text, self.display = text, display or text
+        self.setToolTip(tooltip or f"{text}\n(click to copy)")
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(40)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setText(self.display)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.setText(self.fontMetrics().elidedText(self.display, Qt.TextElideMode.ElideMiddle,
+                                                   max(self.width(), 20)))
+
+    def mousePressEvent(self, event) -> None:
+        from PySide6.QtWidgets import QApplication, QToolTip
+
+        QApplication.clipboard().setText(self.full_text)
+        QToolTip.showText(event.globalPosition().toPoint(), "Copied", self)
+        super().mousePressEvent(event)
+
+
+def short_token(token_id: int | str) -> str:
+    """A token id (often 78 digits: a sha256) as short hex: ``0x1a2b3c4d…9e8f``."""
+    h = f"{int(token_id):x}"
+    return f"0x{h}" if len(h) <= 14 else f"0x{h[:8]}…{h[-6:]}"
 
 
 class _Signer(tuple):
@@ -95,10 +105,7 @@ class InspectorPanel(QWidget):
         self.asset: Asset | None = None
         self.report = None
         self._request = 0
-        self._pool = QThreadPool.globalInstance()
-        self._signals = _Signals(self)
-        self._signals.done.connect(self._on_done)
-        self._signals.failed.connect(self._on_failed)
+        self._minted_shown = False
         self.setMinimumWidth(280)
 
         outer = QVBoxLayout(self)
@@ -106,6 +113,8 @@ class InspectorPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # Never sideways: long values are elided (full text in the tooltip, click copies).
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         self._layout = QVBoxLayout(body)
         self._layout.setContentsMargins(12, 12, 12, 12)
@@ -135,6 +144,9 @@ class InspectorPanel(QWidget):
         self.details.setColumnWidth(0, 150)
         self.details.setMinimumHeight(220)
         self.details.setAlternatingRowColors(True)
+        self.details.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.details.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.details.header().setStretchLastSection(True)
         self.details.hide()
 
         buttons = QHBoxLayout()
@@ -178,6 +190,7 @@ class InspectorPanel(QWidget):
 
     def show_asset(self, asset: Asset | None) -> None:
         self._request += 1
+        self._minted_shown = False
         self.asset, self.report = asset, None
         self._clear()
         if asset is None:
@@ -189,32 +202,40 @@ class InspectorPanel(QWidget):
         for key, value in (("Origin", asset.origin.value.capitalize()), ("Type", asset.media_type),
                            ("Size", size), ("File size", _bytes(asset.size)),
                            ("Added", when), ("SHA-256", asset.sha256[:16] + "…")):
-            self.basic.addRow(key, _selectable(value))
-        for key, value in _minted_rows(self.ctx, asset):
-            self.basic.addRow(key, _selectable(value))
+            self.basic.addRow(key, _value(value))
         self.state_label.setText("Checking content credentials…")
-        self._run(lambda: _read_for(self.ctx, asset))
+        self._run(lambda: _read_for(self.ctx, asset), "Reading content credentials")
 
     # -- worker plumbing --------------------------------------------------------------------
 
-    def _run(self, fn: Callable[[], Any]) -> None:
-        self._pool.start(_Task(self._request, fn, self._signals))
+    def _run(self, fn: Callable[[], Any], label: str = "") -> None:
+        request = self._request
+        (self.ctx.runner.run(fn, label=label)
+         .success(lambda result: self._on_done(request, result))
+         .failure(lambda exc: self._on_failed(request, str(exc) or type(exc).__name__))
+         .start())
 
     def _on_done(self, request: int, result: Any) -> None:
-        if request != self._request:
-            return  # a newer selection replaced this one
+        if request != self._request or not isValid(self):
+            return  # a newer selection replaced this one (or the panel is gone)
         if isinstance(result, Asset):
             self._on_attested(result)
             return
         if isinstance(result, _Signer):
             self._confirm_trust(result)
             return
-        self.report = result
-        self._show_report(result)
-        self.report_ready.emit(result)
+        report, minted = result
+        if not self._minted_shown:  # a re-read (fetch, trust) keeps the rows it has
+            self._minted_shown = True
+            for key, value in minted:
+                self.basic.addRow(key, _token_value(value) if key == "Token"
+                                  else _value(value))
+        self.report = report
+        self._show_report(report)
+        self.report_ready.emit(report)
 
     def _on_failed(self, request: int, message: str) -> None:
-        if request != self._request:
+        if request != self._request or not isValid(self):
             return
         self.attest_button.setEnabled(True)
         self.state_label.setText(f"<span style='color:#b3261e'>{html.escape(message)}</span>")
@@ -272,7 +293,7 @@ class InspectorPanel(QWidget):
             rows.append(("Wallet", wallet_text(report, short)))
         for key, value in rows:
             if value:
-                self.summary.addRow(key, _selectable(value))
+                self.summary.addRow(key, _value(value))
         self._fill_details(report)
 
     def _fill_details(self, report) -> None:
@@ -351,7 +372,7 @@ class InspectorPanel(QWidget):
         self.attest_button.setEnabled(False)
         self.state_label.setText("Signing a copy…")
         self._request += 1
-        self._run(lambda: _attest_asset(self.ctx, asset))
+        self._run(lambda: _attest_asset(self.ctx, asset), "Attesting")
 
     def _fetch_remote(self) -> None:
         asset = self.asset
@@ -384,6 +405,7 @@ class InspectorPanel(QWidget):
         self._run(lambda: _trust_and_reread(self.ctx, asset, der))
 
     def _on_attested(self, new_asset: Asset) -> None:
+        self.ctx.emit(self.ctx.events.asset_added, new_asset.id)
         self.attested.emit(new_asset)
         self.show_asset(new_asset)
 
@@ -451,11 +473,13 @@ def _bytes(n: int) -> str:
     return str(n)
 
 
-def _selectable(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
+def _value(text: str) -> QLabel:
+    return ElidedLabel(str(text))
+
+
+def _token_value(token_id: str) -> QLabel:
+    return ElidedLabel(str(token_id), display=short_token(token_id),
+                       tooltip=f"Token id {token_id}\n= {int(token_id):#x}\n(click to copy)")
 
 
 def _minted_rows(ctx: AppContext, asset: Asset) -> list[tuple[str, str]]:
