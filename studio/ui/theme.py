@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 
 def system_is_dark() -> bool:
@@ -36,9 +36,25 @@ def apply_theme(app: QApplication, theme: str) -> bool:
     """Apply ``system``, ``light`` or ``dark``. Returns whether the result is dark."""
     app.setStyle("Fusion")
     dark = system_is_dark() if theme == "system" else theme == "dark"
-    if dark:
-        app.setPalette(_dark_palette())
-    else:
-        app.setPalette(app.style().standardPalette())
+    palette = _dark_palette() if dark else app.style().standardPalette()
+    app.setPalette(palette)
     app.setProperty("studioDark", dark)
+    _repolish(app)
     return dark
+
+
+def _repolish(app: QApplication) -> None:
+    """Make a live switch reach every widget. A widget under a style sheet (the main window
+    has one) keeps the palette it was polished with, so setting the application palette is
+    not enough: re-applying each sheet re-polishes the widgets below it with the new one."""
+    for top in app.topLevelWidgets():
+        sheet = top.styleSheet()
+        if sheet:
+            top.setStyleSheet("")
+            top.setStyleSheet(sheet)
+        for w in [top, *top.findChildren(QWidget)]:
+            own = w.styleSheet()
+            if own and w is not top:
+                w.setStyleSheet("")
+                w.setStyleSheet(own)
+            w.update()

@@ -75,6 +75,7 @@ class SettingsSection(QWidget):
         if isinstance(app, QApplication):
             apply_theme(app, self.ctx.settings.ui.theme)
         self.ctx.save_settings()
+        self.ctx.emit(self.ctx.events.theme_changed, self.ctx.settings.ui.theme)
 
     def _reset(self) -> None:
         answer = QMessageBox.question(
