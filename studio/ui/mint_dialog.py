@@ -82,12 +82,15 @@ class MintDialog(QDialog):
         self.coll_symbol = QLineEdit("STUDIO")
         self.coll_symbol.setPlaceholderText("SYMBOL")
         self.coll_symbol.setMaximumWidth(120)
+        symbol_label = QLabel("&Symbol")
+        symbol_label.setBuddy(self.coll_symbol)
         row.addWidget(self.coll_name, 1)
+        row.addWidget(symbol_label)
         row.addWidget(self.coll_symbol)
         self.new_row = QWidget()
         self.new_row.setLayout(row)
         row.setContentsMargins(0, 0, 0, 0)
-        form.addRow("New collection", self.new_row)
+        form.addRow("New collection &name", self.new_row)
         self.title = QLineEdit(asset.title or asset.original_name)
         form.addRow("&Title", self.title)
         self.description = QPlainTextEdit()
@@ -121,6 +124,8 @@ class MintDialog(QDialog):
         buttons = QHBoxLayout()
         self.add_row_button = QPushButton("&Add recipient")
         self.add_row_button.clicked.connect(lambda: self.add_recipient("", "", ""))
+        self.add_row_button.setToolTip("Add a recipient; your row keeps the remainder of the "
+                                       "shares")
         self.remove_row_button = QPushButton("Remo&ve recipient")
         self.remove_row_button.clicked.connect(self._remove_row)
         self.sum_label = QLabel()
@@ -136,6 +141,7 @@ class MintDialog(QDialog):
         layout.addWidget(self.problem)
         fee = QHBoxLayout()
         self.fee_label = QLabel("Fee estimate: press Estimate")
+        self.fee_label.setWordWrap(True)  # a long estimate wraps; the dialog does not widen
         self.estimate_button = QPushButton("&Estimate fees")
         self.estimate_button.clicked.connect(self.estimate)
         fee.addWidget(self.fee_label, 1)
@@ -156,8 +162,9 @@ class MintDialog(QDialog):
         layout.addWidget(self.buttons)
         QShortcut(QKeySequence("Ctrl+Return"), self, self.confirm_and_mint)
 
+        self._untouched: set[int] = set()  # rows added empty: no error until typed in
         self.add_recipient(self.me, "me", "100")
-        self.split.itemChanged.connect(self._validate)
+        self.split.itemChanged.connect(self._item_changed)
         for w in (self.coll_name, self.coll_symbol, self.title):
             w.textChanged.connect(self._validate)
         self.royalty.valueChanged.connect(self._validate)
@@ -182,12 +189,42 @@ class MintDialog(QDialog):
                 item.setToolTip("Your active wallet account")
             self.split.setItem(row, col, item)
         self.split.blockSignals(False)
+        if row > 0 and not address and not share:
+            self._untouched.add(row)
+            self.split.setCurrentCell(row, 0)
+        self._rebalance()
         self._validate()
+
+    def _item_changed(self, item: QTableWidgetItem) -> None:
+        if item.text().strip():
+            self._untouched.discard(item.row())
+        if item.column() == 2 and item.row() > 0:
+            self._rebalance()
+        self._validate()
+
+    def _rebalance(self) -> None:
+        """Your row (the first) takes what the other rows leave of 100 %."""
+        if self.split.rowCount() < 1:
+            return
+        others = Decimal(0)
+        for row in range(1, self.split.rowCount()):
+            try:
+                others += parse_percent(self._text(row, 2) or "0")
+            except MintError:
+                return  # a bad share is flagged by validation; leave your row as it is
+        remainder = Decimal(100) - others
+        if remainder < 0:
+            return  # over 100 %: validation says so
+        self.split.blockSignals(True)
+        self.split.item(0, 2).setText(f"{remainder.normalize():f}")
+        self.split.blockSignals(False)
 
     def _remove_row(self) -> None:
         row = self.split.currentRow()
         if row > 0:  # the first row is you
             self.split.removeRow(row)
+            self._untouched = {r - 1 if r > row else r for r in self._untouched if r != row}
+            self._rebalance()
             self._validate()
 
     def _text(self, row: int, col: int) -> str:
@@ -251,7 +288,14 @@ class MintDialog(QDialog):
                                 "section first")
             self.plan()
         except MintError as exc:
-            self.problem.setText(str(exc))
+            # A row just added and not typed in yet is not an error, only unfinished.
+            self.split.blockSignals(True)
+            for row in self._untouched:
+                for col in (0, 2):
+                    if self.split.item(row, col) is not None:
+                        self.split.item(row, col).setBackground(QBrush())
+            self.split.blockSignals(False)
+            self.problem.setText("" if self._only_untouched_problems() else str(exc))
             ok = False
         else:
             self.problem.setText("")
@@ -261,8 +305,27 @@ class MintDialog(QDialog):
         self.remove_row_button.setEnabled(self.split.rowCount() > 1 and not running)
         return ok
 
+    def _only_untouched_problems(self) -> bool:
+        if not self._untouched or not self.me:
+            return False
+        for row in range(self.split.rowCount()):
+            if row in self._untouched:
+                continue
+            for col in (0, 2):
+                item = self.split.item(row, col)
+                if item is not None and item.background().color() == BAD.color():
+                    return False
+        return True
+
     def profile(self):
         return self.profiles.get(self.chain.currentData())
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        window = self.parentWidget().window() if self.parentWidget() else None
+        if window is not None:  # never larger than the window it belongs to
+            self.setMaximumSize(window.size())
+            self.resize(min(self.width(), window.width()), min(self.height(), window.height()))
 
     # -- chain work ----------------------------------------------------------------------------
 

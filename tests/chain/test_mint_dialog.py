@@ -41,14 +41,29 @@ async def test_mint_dialog_validates_estimates_mints(qtbot, anvil, paths, monkey
 
     friend = Account.create().address
     bad_checksum = friend[:2] + friend[2:].swapcase()
+    # A new empty row is unfinished, not an error: nothing is flagged until it is typed in.
+    dialog.add_row_button.click()
+    assert dialog.split.rowCount() == 2 and dialog.problem.text() == ""
+    assert not dialog.mint_button.isEnabled()
+    assert dialog.split.item(1, 0).background().color().name() != "#f5c6c0"
+    dialog.split.setCurrentCell(1, 0)
+    dialog.remove_row_button.click()
+    assert dialog.split.rowCount() == 1 and dialog.mint_button.isEnabled()
+
     dialog.add_recipient(bad_checksum, "friend", "30")
+    assert dialog.split.item(0, 2).text() == "70"  # your row takes the remainder
     assert "wrong checksum" in dialog.problem.text() and not dialog.mint_button.isEnabled()
     assert dialog.split.item(1, 0).background().color().name() == "#f5c6c0"
     dialog.split.item(1, 0).setText(me.address)  # a duplicate of row 1
     assert "repeats row 1" in dialog.problem.text()
     dialog.split.item(1, 0).setText(friend)
-    assert "add up to 130 %" in dialog.problem.text() and "130" in dialog.sum_label.text()
-    dialog.split.item(0, 2).setText("70")
+    assert dialog.problem.text() == "" and "100" in dialog.sum_label.text()
+    dialog.split.item(1, 2).setText("40")
+    assert dialog.split.item(0, 2).text() == "60"
+    dialog.split.item(0, 2).setText("70")  # your own share, edited by hand, is not rebalanced
+    assert "add up to 110 %" in dialog.problem.text() and "110" in dialog.sum_label.text()
+    dialog.split.item(1, 2).setText("30")
+    assert dialog.split.item(0, 2).text() == "70"
     dialog.royalty.setValue(12)
     assert "above the usual 10 %" in dialog.problem.text()
     dialog.allow_high.setChecked(True)
