@@ -65,22 +65,20 @@ def compute_device() -> str:
 
 
 def keyring_backend() -> tuple[bool, str]:
-    import keyring
-    from keyring.backends import fail
+    """Whether the secret store would accept this keyring (the one policy), and its name."""
+    from studio.core.secrets import SecretStore
 
-    backend = keyring.get_keyring()
-    usable = not isinstance(backend, fail.Keyring) and not (
-        hasattr(backend, "backends") and not backend.backends  # an empty chainer
-    )
-    return usable, f"{backend.__class__.__module__}.{backend.__class__.__name__}"
+    store = SecretStore()
+    backend = store.backend
+    return store.problem() is None, f"{backend.__class__.__module__}.{backend.__class__.__name__}"
 
 
 def run_selftest(paths: StudioPaths) -> SelftestReport:
     report = SelftestReport()
     report.add("studio", True, f"{__version__} on Python {platform.python_version()}")
     try:
-        from PySide6 import QtCore
-
+        # Probing the installation only (core never uses Qt): loaded by name.
+        QtCore = importlib.import_module("PySide6.QtCore")
         pyside = _dist_version("PySide6-Essentials")
         report.add("Qt", True, f"{QtCore.qVersion()} (PySide6 {pyside})")
     except Exception as exc:

@@ -168,6 +168,28 @@ class Studio:
         url = await asyncio.to_thread(self.endpoint_url, profile)
         return await test_connection(url, profile.chain_id)
 
+    def add_chain(self, *, preset: str = "", **fields: Any) -> ChainProfile:
+        """Add a chain profile (a URL with an API key goes to the keyring, never the settings
+        file) and save the settings. ``preset`` fills chain id, explorer and currency."""
+        profiles = self.profiles
+        if preset:
+            profile = profiles.add_preset(preset, fields["rpc_url"], name=fields.get("name", ""),
+                                          confirmations=fields.get("confirmations"))
+        else:
+            profile = profiles.add(**fields)
+        self.save_settings()
+        self.emit(self.events.chain_profiles_changed)
+        return profile
+
+    def remove_chain(self, profile_id: str) -> None:
+        """Remove a profile (and its keyring secret); the Sandbox becomes active if it was."""
+        was_active = self.profiles.active().id == profile_id
+        self.profiles.remove(profile_id)
+        self.save_settings()
+        self.emit(self.events.chain_profiles_changed)
+        if was_active:
+            self.emit(self.events.chain_switched, self.profiles.active().id)
+
     def chain_session(self, profile: ChainProfile | str | None = None, **kwargs: Any):
         """``async with studio.chain_session(profile) as s:`` — see :meth:`ChainSession.open`."""
         from studio.services.chain import ChainSession

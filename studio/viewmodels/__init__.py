@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from studio.services.studio import Studio
     from studio.viewmodels.activity import ActivityModel
-    from studio.viewmodels.chain import ChainStatusModel
+    from studio.viewmodels.chain import ChainsModel, ChainStatusModel
     from studio.viewmodels.library import LibraryModel
     from studio.viewmodels.wallet import WalletModel
 
@@ -34,6 +34,12 @@ class ViewModels:
         from studio.viewmodels.chain import ChainStatusModel
 
         return ChainStatusModel(self.studio)
+
+    @cached_property
+    def chains(self) -> ChainsModel:
+        from studio.viewmodels.chain import ChainsModel
+
+        return ChainsModel(self.studio)
 
     @cached_property
     def wallet(self) -> WalletModel:

@@ -36,3 +36,41 @@ class ChainStatusModel:
         if (text, tip) != (self.text, self.tooltip):
             self.text, self.tooltip = text, tip
             self.changed.emit(text, tip)
+
+
+class ChainsModel:
+    """The chain profiles for Settings → Chains: list, add, test, switch, remove."""
+
+    changed = Signal()
+
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+        ev = studio.events
+        ev.chain_profiles_changed.connect(self.changed.emit)
+        ev.chain_switched.connect(lambda _id: self.changed.emit())
+
+    def profiles(self) -> list:
+        return self.studio.profiles.all()
+
+    def active_id(self) -> str:
+        return self.studio.profiles.active().id
+
+    def presets(self) -> list:
+        from studio.core.chain.profiles import PRESETS
+
+        return list(PRESETS)
+
+    def add(self, **fields):
+        return self.studio.add_chain(**fields)
+
+    def use(self, profile_id: str):
+        return self.studio.switch_chain(profile_id)
+
+    def remove(self, profile_id: str) -> None:
+        self.studio.remove_chain(profile_id)
+
+    def test(self, profile_id: str):
+        """An operation reporting chain id, block, latency and client (starts the Sandbox when
+        it is the one tested)."""
+        return self.studio.runner.run_async(lambda: self.studio.test_chain(profile_id),
+                                            label="Testing the chain")

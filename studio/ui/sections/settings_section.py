@@ -1,4 +1,4 @@
-"""Settings: appearance, where files live, and a reset with confirmation."""
+"""Settings: appearance, chains, where files live, and a reset with confirmation."""
 
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ class SettingsSection(QWidget):
         self.theme.currentIndexChanged.connect(self._theme_changed)
         form.addRow("Theme", self.theme)
         layout.addWidget(look)
+
+        from studio.ui.chains_settings import ChainsBox
+
+        self.chains = ChainsBox(ctx)
+        layout.addWidget(self.chains)
 
         folders = QGroupBox("Folders")
         folder_form = QFormLayout(folders)
