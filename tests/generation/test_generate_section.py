@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 
 from studio.core.generation.engine import JobProgress
 from studio.core.generation.registry import ModelRegistry
@@ -51,6 +52,29 @@ def test_generate_with_ctrl_enter_shows_progress_preview_and_result(window, qtbo
     assert (assets[0].width, assets[0].height) == (64, 64)
     assert section.results.item(0).data(Qt.ItemDataRole.UserRole) == assets[0].id
     assert window.ctx.settings.generation.default_steps == 4  # choices are remembered
+    # The preview ends on the final image (the stored asset), not the last latent preview.
+    assert section.preview.property("asset_id") == assets[0].id
+    final = QImage(str(window.ctx.library.path_of(assets[0])))
+    shown = section.preview.pixmap().toImage().scaled(64, 64)
+    diffs = [abs(shown.pixelColor(x, y).red() - final.pixelColor(x, y).red())
+             for x in range(4, 64, 8) for y in range(4, 64, 8)]
+    assert max(diffs) <= 40, diffs  # the stored image, up to scaling
+
+    # The result's context menu: open in Library, reuse seed, mint, export.
+    item = section.results.item(0)
+    menu = section.result_menu(item)
+    texts = [a.text().replace("&", "") for a in menu.actions()]
+    assert texts[0] == "Open in Library" and texts[2:] == ["Mint…", "Export…"]
+    seed = item.data(Qt.ItemDataRole.UserRole + 1)
+    assert texts[1] == f"Reuse seed {seed}" and menu.actions()[1].isEnabled()
+    section.random_seed.setChecked(True)
+    menu.actions()[1].trigger()
+    assert not section.random_seed.isChecked() and section.seed.value() == seed
+    # Double-click opens the asset in the Library, selected.
+    section.results.itemDoubleClicked.emit(item)
+    assert window.current_section() == "library"
+    library = window.page("library")
+    assert [a.id for a in library.view.selected_assets()] == [assets[0].id]
 
 
 def test_escape_cancels_and_queue_lists_waiting_jobs(window, qtbot, tiny_model) -> None:

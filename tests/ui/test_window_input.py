@@ -1,0 +1,60 @@
+"""Window-wide input: Ctrl+I does one thing (import), and dropping files anywhere imports them,
+on a text field too (the prompt box must not paste file:/// URLs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication
+
+from studio.ui.sections import SECTIONS
+
+
+def test_ctrl_i_is_only_import(studio_window) -> None:
+    for spec in SECTIONS:
+        studio_window.show_section(spec.key)
+    ctrl_i = QKeySequence("Ctrl+I")
+    owners = [a.text() for a in studio_window.findChildren(QAction) if a.shortcut() == ctrl_i]
+    owners += [s.objectName() or "shortcut" for s in studio_window.findChildren(QShortcut)
+               if s.key() == ctrl_i]
+    assert owners == ["&Import…"]
+    wallet = studio_window.page("wallet")
+    assert wallet.act_import_key.shortcut().toString() == "Ctrl+Shift+K"
+
+
+def _drop(target, mime: QMimeData) -> QDropEvent:
+    pos = QPointF(target.rect().center())
+    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, enter)
+    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, drop)
+    return drop
+
+
+def test_file_drop_on_the_prompt_imports_instead_of_pasting(studio_window, qtbot,
+                                                            tmp_path: Path) -> None:
+    from PIL import Image
+
+    image = tmp_path / "dropped.png"
+    Image.new("RGB", (32, 32), (200, 40, 40)).save(image)
+    studio_window.show_section("generate")
+    prompt = studio_window.page("generate").prompt
+    prompt.setPlainText("a lighthouse")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(image))])
+    controller = studio_window.importer.controller
+    with qtbot.waitSignal(controller.finished, timeout=30_000):
+        _drop(prompt.viewport(), mime)
+    assert prompt.toPlainText() == "a lighthouse"  # nothing pasted
+    assets = studio_window.ctx.library.list_assets()
+    assert [a.original_name for a in assets] == ["dropped.png"]
+
+    # Plain text still drops into the text field as text.
+    text = QMimeData()
+    text.setText(" at dusk")
+    _drop(prompt.viewport(), text)
+    assert "dusk" in prompt.toPlainText()
