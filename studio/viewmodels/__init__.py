@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from studio.services.studio import Studio
     from studio.viewmodels.activity import ActivityModel
     from studio.viewmodels.chain import ChainsModel, ChainStatusModel
+    from studio.viewmodels.generation import GenerationModel
     from studio.viewmodels.library import LibraryModel
     from studio.viewmodels.wallet import WalletModel
 
@@ -40,6 +41,12 @@ class ViewModels:
         from studio.viewmodels.chain import ChainsModel
 
         return ChainsModel(self.studio)
+
+    @cached_property
+    def generation(self) -> GenerationModel:
+        from studio.viewmodels.generation import GenerationModel
+
+        return GenerationModel(self.studio)
 
     @cached_property
     def wallet(self) -> WalletModel:

@@ -1,24 +1,14 @@
-"""Qt plumbing for the Generate section: engine events onto the GUI thread, PIL to QImage."""
+"""Qt plumbing for the Generate section: PIL images to QImage (engine events reach the GUI
+thread through the generation view-model)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 log = logging.getLogger(__name__)
-
-
-class EngineBridge(QObject):
-    """Re-emits engine events (sent from the worker thread) as a Qt signal; Qt queues the
-    delivery onto the thread this object lives in (the GUI thread)."""
-
-    event = Signal(object)
-
-    def __call__(self, ev: Any) -> None:
-        self.event.emit(ev)
 
 
 def pil_to_qimage(img: Any) -> QImage:

@@ -1,6 +1,7 @@
 """Generate: model, prompt and settings on the left; preview, queue and results on the right.
 
-The engine's worker thread owns the pipeline; its events arrive here through a Qt signal.
+The app's one engine (its worker thread owns the pipeline) is reached through the generation
+view-model; its events arrive on the GUI thread as the view-model's ``event``.
 torch and diffusers load in that worker on the first job, never at window start.
 """
 
@@ -49,7 +50,7 @@ from studio.core.generation.registry import ModelEntry
 from studio.core.generation.request import MAX_SEED, GenerationRequest
 from studio.core.generation.schedulers import SCHEDULERS
 from studio.ui.context import AppContext
-from studio.ui.generate.bridge import EngineBridge, pil_to_qimage
+from studio.ui.generate.bridge import pil_to_qimage
 from studio.ui.tasks import run_in_background
 
 log = logging.getLogger(__name__)
@@ -68,12 +69,13 @@ class GenerateSection(QWidget):
         self.gs = ctx.settings.generation
         # The app's one engine (signing every output before it is stored); the composition
         # root announces finished assets to every view.
-        self.engine = ctx.engine
-        self.bridge = EngineBridge(self)
-        self.bridge.event.connect(self._on_event)
-        self.engine.add_listener(self.bridge)
+        from studio.ui.dispatch import connect
+        from studio.viewmodels import ViewModels
+
+        self.vm = ViewModels.of(ctx).generation
+        self.engine = self.vm.engine
+        connect(self.vm.event, self._on_event, self)
         self._running: int | None = None
-        self._entries: dict[str, ModelEntry] = {}
         self._seeds: dict[int, int] = {}  # job id -> first seed (item i used seed + i)
         self._busy = False  # adding a model or building the demo
         self._build()
@@ -225,10 +227,7 @@ class GenerateSection(QWidget):
     # -- models -----------------------------------------------------------------------------
 
     def _reload_models(self, select: str = "") -> None:
-        entries = self.engine.registry.list()
-        # Kept here: engine events ask for the current model many times a second, and the
-        # registry would re-list and resolve paths on the GUI thread each time.
-        self._entries = {e.id: e for e in entries}
+        entries = self.vm.reload_models()
         self.model.blockSignals(True)
         self.model.clear()
         for e in entries:
@@ -245,7 +244,7 @@ class GenerateSection(QWidget):
 
     def current_model(self) -> ModelEntry | None:
         model_id = self.model.currentData()
-        return self._entries.get(model_id) if model_id else None
+        return self.vm.model(model_id)  # cached: asked on every engine event
 
     def _model_changed(self, *_args: object) -> None:
         entry = self.current_model()
@@ -284,9 +283,8 @@ class GenerateSection(QWidget):
     def add_model_path(self, path: Path) -> None:
         """Validate and hash in the background (a checkpoint can be many GB)."""
         self._set_busy(True, f"Adding {path.name}: checking and hashing it once…")
-        registry = self.engine.registry
-        run_in_background(self.ctx.runner, lambda: registry.add(path), self._model_added,
-                          self._task_failed, self)
+        self.vm.add_model(path).success(self._model_added).failure(
+            lambda exc: self._task_failed(str(exc) or type(exc).__name__)).start()
 
     def _create_demo(self) -> None:
         from studio.core.generation.demo import DEMO_NAME, build_demo_pipeline
@@ -344,7 +342,7 @@ class GenerateSection(QWidget):
             return None
         try:
             request = self.build_request()
-            job_id = self.engine.enqueue(request)
+            job_id = self.vm.enqueue(request)
         except GenerationError as exc:
             self.status.setText(str(exc))
             return None
@@ -365,7 +363,7 @@ class GenerateSection(QWidget):
             self.status.setText(f"Settings could not be saved: {exc}")
 
     def cancel(self) -> None:
-        if self._running is not None and self.engine.cancel(self._running):
+        if self._running is not None and self.vm.cancel(self._running):
             self.progress.setFormat("Cancelling…")
 
     def remove_selected(self) -> None:
@@ -377,7 +375,7 @@ class GenerateSection(QWidget):
         """Remove waiting job ``job_id`` (by id: rows move as jobs start and finish)."""
         if job_id == self._running:
             return False
-        return bool(self.engine.remove(job_id))
+        return self.vm.remove(job_id)
 
     def _update_buttons(self) -> None:
         has_model = self.current_model() is not None
@@ -520,7 +518,7 @@ class GenerateSection(QWidget):
         selected = self.queue.currentItem()
         keep = selected.data(Qt.ItemDataRole.UserRole) if selected else None
         self.queue.clear()
-        for job_id, state, prompt in self.engine.queue_snapshot():
+        for job_id, state, prompt in self.vm.queue():
             label = "▶ running" if state == "running" else "waiting"
             item = QListWidgetItem(f"{label}: {prompt[:60]}")
             item.setData(Qt.ItemDataRole.UserRole, job_id)
@@ -529,7 +527,7 @@ class GenerateSection(QWidget):
                 self.queue.setCurrentItem(item)
 
     def shutdown(self) -> None:
-        self.engine.remove_listener(self.bridge)
+        self.vm.detach()
         self.engine.shutdown(timeout=5)
 
 

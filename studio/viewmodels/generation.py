@@ -1,0 +1,68 @@
+"""The Generate area: the app's one engine seen from the GUI. Engine events (sent from its
+worker thread) arrive as ``event`` on the main thread; the model list is cached here, so engine
+events never make the registry re-list and resolve paths on the GUI thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from psygnal import Signal
+
+from studio.services.studio import Studio
+
+
+class GenerationModel:
+    event = Signal(object)  # JobStarted / JobProgress / JobPreview / JobFinished / QueueChanged…
+
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+        self.entries: dict[str, Any] = {}  # model id -> ModelEntry
+        self._attached = False
+
+    @property
+    def engine(self) -> Any:
+        engine = self.studio.engine
+        if not self._attached:
+            engine.add_listener(self._relay)
+            self._attached = True
+        return engine
+
+    def _relay(self, ev: object) -> None:  # on the engine's worker thread
+        self.studio.emit(self.event, ev)
+
+    def detach(self) -> None:
+        if self._attached and "engine" in self.studio.__dict__:
+            self.studio.engine.remove_listener(self._relay)
+        self._attached = False
+
+    # -- models -----------------------------------------------------------------------------
+
+    def reload_models(self) -> list[Any]:
+        entries = self.engine.registry.list()
+        self.entries = {e.id: e for e in entries}
+        return entries
+
+    def model(self, model_id: str | None) -> Any:
+        return self.entries.get(model_id) if model_id else None
+
+    def add_model(self, path: Path, name: str = ""):
+        """An operation adding (and hashing, once) a model file or folder."""
+        registry = self.engine.registry
+        return self.studio.runner.run(lambda: registry.add(path, name=name) if name
+                                      else registry.add(path), label=f"Adding {path.name}")
+
+    # -- the queue --------------------------------------------------------------------------
+
+    def enqueue(self, request: Any) -> int:
+        return self.engine.enqueue(request)
+
+    def cancel(self, job_id: int) -> bool:
+        return bool(self.engine.cancel(job_id))
+
+    def remove(self, job_id: int) -> bool:
+        return bool(self.engine.remove(job_id))
+
+    def queue(self) -> list[tuple[int, str, str]]:
+        """(job id, state, prompt) in queue order, read afresh (events can arrive late)."""
+        return list(self.engine.queue_snapshot())
