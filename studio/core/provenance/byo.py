@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.provenance.identity import (
-    KEYRING_SERVICE,
     IdentityError,
     IdentityManager,
     SigningIdentity,
     _key_name,
-    _keyring,
+    _refused,
+    _secrets,
     _write,
 )
 
@@ -105,12 +105,12 @@ def import_certificate(mgr: IdentityManager, cert_file: Path, key_file: Path | N
     key, chain = _load_input(cert_file, key_file, password)
     _check(key, chain)
     pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode("ascii")
+    from studio.core.secrets import SecretStoreError
+
     try:
-        _keyring().set_password(KEYRING_SERVICE, _key_name("byo", key.public_key()), pem)
-    except IdentityError:
-        raise
-    except Exception as exc:
-        raise IdentityError(f"The keyring refused to store the key: {exc}") from exc
+        _secrets().set(_key_name("byo", key.public_key()), pem)
+    except SecretStoreError as exc:
+        raise _refused(exc) from exc
     _write(chain_file(mgr), "".join(c.public_bytes(Encoding.PEM).decode("ascii")
                                     for c in chain))
     return load(mgr)
@@ -121,8 +121,13 @@ def load(mgr: IdentityManager) -> SigningIdentity:
     from cryptography.hazmat.primitives.serialization import Encoding, load_pem_private_key
 
     chain = x509.load_pem_x509_certificates(chain_file(mgr).read_bytes())
+    from studio.core.secrets import SecretStoreError
+
     name = _key_name("byo", chain[0].public_key())
-    pem = _keyring().get_password(KEYRING_SERVICE, name)
+    try:
+        pem = _secrets().get(name)
+    except SecretStoreError as exc:
+        raise _refused(exc) from exc
     if pem is None:
         raise IdentityError(
             f"The key of your imported certificate is not in the keyring (entry {name!r}). "
@@ -148,7 +153,7 @@ def remove(mgr: IdentityManager) -> bool:
         return False
     try:
         cert = x509.load_pem_x509_certificates(path.read_bytes())[0]
-        _keyring().delete_password(KEYRING_SERVICE, _key_name("byo", cert.public_key()))
+        _secrets().delete(_key_name("byo", cert.public_key()))
     except Exception:  # already gone: nothing to clean
         pass
     path.unlink()
