@@ -14,23 +14,46 @@ from studio.core.generation.schedulers import SCHEDULERS
 
 def register(sub: argparse._SubParsersAction) -> None:
     g = sub.add_parser("generate", help="generate images with a local model into the library")
-    g.add_argument("--model", required=True, metavar="PATH_OR_ID",
-                   help="a registered model id, or a diffusers folder / .safetensors file")
+    g.add_argument("--model", metavar="PATH_OR_ID",
+                   help="a registered model id, or a diffusers folder / .safetensors file "
+                        "(required unless --reuse names the model)")
     g.add_argument("--config", metavar="DIR", type=Path,
                    help="diffusers folder whose configs a single-file checkpoint uses offline")
-    g.add_argument("--prompt", required=True)
-    g.add_argument("--negative", default="")
-    g.add_argument("--seed", type=int, help="default: random")
+    g.add_argument("--prompt", help="required unless --reuse gives one")
+    g.add_argument("--negative")
+    g.add_argument("--seed", type=int, help="default: random (or the reused seed)")
     g.add_argument("--steps", type=int)
     g.add_argument("--guidance", type=float)
     g.add_argument("--size", metavar="WxH", help="e.g. 512x512 (default: the model's size)")
     g.add_argument("--scheduler", choices=list(SCHEDULERS))
     g.add_argument("--batch", type=int, default=1)
-    g.add_argument("--init", metavar="ASSET", help="img2img source: library asset id or sha256")
-    g.add_argument("--strength", type=float, default=0.75)
+    g.add_argument("--init", metavar="ASSET",
+                   help="source image (img2img, inpaint, outpaint): library asset id or sha256")
+    g.add_argument("--strength", type=float,
+                   help="how much of the source is redone (default 0.75; 1.0 for outpaint)")
+    g.add_argument("--mask", metavar="MASK.png", type=Path,
+                   help="inpaint: white (or opaque) pixels are regenerated, the rest is kept "
+                        "exactly; needs --init")
+    g.add_argument("--outpaint", metavar="PIXELS",
+                   help="extend the --init image and fill the new area: N (every side), "
+                        "L,T,R,B, or e.g. right=256,bottom=128")
+    g.add_argument("--reuse", metavar="ASSET_OR_FILE",
+                   help="start from the settings recorded in a studio output's credentials "
+                        "(library asset id / sha256, or a file); other options override them")
     g.add_argument("--out", type=Path, metavar="DIR", help="also copy the images to DIR")
     g.add_argument("--json", action="store_true", help="machine-readable output")
     g.set_defaults(func=_generate)
+
+    u = sub.add_parser("upscale", help="upscale a library image 2x or 4x into a new signed asset")
+    u.add_argument("asset", metavar="ASSET", help="library asset id or sha256")
+    u.add_argument("--scale", type=int, choices=[2, 4], default=2)
+    u.add_argument("--model", metavar="ID_OR_PATH",
+                   help="a registered upscaler (`studio models list`) or an ESRGAN-family "
+                        ".safetensors/.pth file; default: Lanczos resampling, no model")
+    u.add_argument("--tile", type=int, default=256, help="tile size in pixels (less memory)")
+    u.add_argument("--out", type=Path, metavar="DIR", help="also copy the image to DIR")
+    u.add_argument("--json", action="store_true", help="machine-readable output")
+    u.set_defaults(func=_upscale)
 
     d = sub.add_parser("demo-model", help="write a tiny random-weight model (produces noise)")
     d.add_argument("dir", type=Path)
@@ -90,36 +113,157 @@ def _resolve_init(library, spec: str):
     return asset
 
 
+def _parse_outpaint(text: str) -> tuple[int, int, int, int]:
+    """N | L,T,R,B | side=N[,side=N...] -> (left, top, right, bottom)."""
+    from studio.cli import CliError
+
+    sides = ("left", "top", "right", "bottom")
+    try:
+        if "=" in text:
+            values = dict.fromkeys(sides, 0)
+            for part in text.split(","):
+                key, _, num = part.partition("=")
+                if key.strip().lower() not in values:
+                    raise ValueError(key)
+                values[key.strip().lower()] = int(num)
+            out = tuple(values[k] for k in sides)
+        elif "," in text:
+            out = tuple(int(v) for v in text.split(","))
+        else:
+            out = (int(text),) * 4
+        if len(out) != 4 or any(v < 0 for v in out) or not any(out):
+            raise ValueError(text)
+    except ValueError as exc:
+        raise CliError(f"--outpaint must be N, L,T,R,B or e.g. right=256,bottom=128 (pixels, "
+                       f"not negative, at least one above 0), not {text!r}", 2) from exc
+    return out  # type: ignore[return-value]
+
+
+def _store_mask(lib, path: Path) -> tuple[str, tuple[int, int]]:
+    from studio.cli import CliError
+    from studio.core.generation.edit import load_mask_image, store_mask
+    from studio.core.generation.errors import RequestError
+
+    try:
+        mask = load_mask_image(path.read_bytes())
+    except OSError as exc:
+        raise CliError(f"cannot read the mask {path}: {exc.strerror or exc}") from exc
+    except RequestError as exc:
+        raise CliError(f"{path}: {exc}") from exc
+    if not mask.getbbox():
+        raise CliError(f"the mask {path} is empty (all black): nothing to inpaint")
+    return store_mask(lib, mask), mask.size
+
+
+def _build_request(args: argparse.Namespace, lib, engine, settings):
+    from dataclasses import replace
+
+    from studio.cli import CliError
+    from studio.core.generation.edit import processing_size
+    from studio.core.generation.errors import GenerationError
+    from studio.core.generation.families import FAMILIES
+    from studio.core.generation.request import GenerationRequest
+    from studio.core.generation.reuse import reuse_request
+    from studio.core.generation.schedulers import default_scheduler_for
+
+    base = None
+    if args.reuse:
+        try:
+            base = reuse_request(lib, args.reuse)
+        except GenerationError as exc:
+            raise CliError(str(exc)) from exc
+    if args.model:
+        entry = _resolve_model(engine.registry, args.model, args.config)
+    elif base is not None:
+        entry = engine.registry.get(base.model_id)
+        if entry is None or entry.sha256 != base.model_sha256:
+            raise CliError(f"the reused settings need the model {base.model_name or '?'} "
+                           f"(sha256 {base.model_sha256}), which is not registered here; add "
+                           "it with `studio models add PATH`, or choose one with --model")
+    else:
+        raise CliError("--model is required (unless --reuse names the model)", 2)
+    prompt = args.prompt if args.prompt is not None else (base.prompt if base else None)
+    if not prompt:
+        raise CliError("--prompt is required (unless --reuse gives one)", 2)
+    if (args.mask or args.outpaint) and not (args.init or (base and base.init_sha256)):
+        raise CliError("--mask and --outpaint edit a source image: give it with --init", 2)
+    if args.mask and args.outpaint:
+        raise CliError("use either --mask (inpaint) or --outpaint, not both", 2)
+
+    info = FAMILIES[entry.family]
+    init = _resolve_init(lib, args.init) if args.init else None
+    edit: dict = {}
+    if init is not None:  # a new source: the reused mask / margins do not apply to it
+        edit = dict(init_asset_id=init.id, init_sha256=init.sha256, mask_sha256=None,
+                    outpaint_left=0, outpaint_top=0, outpaint_right=0, outpaint_bottom=0)
+    elif base is not None and base.init_sha256:
+        init = lib.get_by_sha256(base.init_sha256)
+        if init is None:
+            raise CliError("the reused settings edit a source image that is not in this "
+                           f"library (sha256 {base.init_sha256})")
+        edit = dict(init_asset_id=init.id)
+    source_size = (init.width, init.height) if init is not None and init.width else None
+    if init is not None and source_size is None:
+        from PIL import Image
+
+        with Image.open(lib.path_of(init)) as img:
+            source_size = img.size
+    out_size = source_size
+    if args.mask:
+        edit["mask_sha256"], _size = _store_mask(lib, args.mask)
+    if args.outpaint:
+        margins = _parse_outpaint(args.outpaint)
+        edit.update(mask_sha256=None, outpaint_left=margins[0], outpaint_top=margins[1],
+                    outpaint_right=margins[2], outpaint_bottom=margins[3])
+        assert source_size is not None
+        out_size = (source_size[0] + margins[0] + margins[2],
+                    source_size[1] + margins[1] + margins[3])
+
+    if args.size:
+        w, h = _parse_size(args.size)
+    elif out_size is not None and (args.mask or args.outpaint or args.init):
+        w, h = processing_size(*out_size)
+    elif base is not None:
+        w, h = base.width, base.height
+    else:
+        w, h = info.default_size, info.default_size
+    fresh = GenerationRequest(
+        model_id=entry.id, model_sha256=entry.sha256, model_name=entry.name,
+        family=str(entry.family), prompt=prompt,
+        steps=4 if info.turbo else settings.default_steps,
+        guidance=0.0 if info.turbo else settings.default_guidance,
+        scheduler=(default_scheduler_for(info.turbo) if info.turbo
+                   else settings.default_scheduler))
+    req = base if base is not None else fresh
+    outpainting = bool(args.outpaint) or (not args.init and not args.mask and base is not None
+                                          and base.mode == "outpaint")
+    chosen = {
+        "model_id": entry.id, "model_sha256": entry.sha256, "model_name": entry.name,
+        "family": str(entry.family), "prompt": prompt, "width": w, "height": h,
+        "negative_prompt": args.negative if args.negative is not None else req.negative_prompt,
+        "seed": args.seed if args.seed is not None else (
+            base.seed if base is not None else random.randrange(2**32)),
+        "steps": args.steps or req.steps,
+        "guidance": args.guidance if args.guidance is not None else req.guidance,
+        "scheduler": args.scheduler or req.scheduler, "batch_size": args.batch,
+        "strength": args.strength if args.strength is not None else (
+            1.0 if outpainting else base.strength if base is not None else 0.75),
+        **edit,
+    }
+    return replace(req, **chosen)
+
+
 def _generate(args: argparse.Namespace, ctx) -> int:
     from studio.cli import CliError
     from studio.core.generation.engine import JobProgress, JobState
     from studio.core.generation.errors import GenerationError
-    from studio.core.generation.families import FAMILIES
-    from studio.core.generation.request import GenerationRequest
-    from studio.core.generation.schedulers import default_scheduler_for
 
     settings = ctx.studio.settings.generation
     with ctx.library() as lib:
         # The composition root's engine: every output is signed (C2PA) before it is stored.
         engine = ctx.studio.engine
         try:
-            entry = _resolve_model(engine.registry, args.model, args.config)
-            info = FAMILIES[entry.family]
-            size = info.default_size
-            w, h = _parse_size(args.size) if args.size else (size, size)
-            init = _resolve_init(lib, args.init) if args.init else None
-            req = GenerationRequest(
-                model_id=entry.id, model_sha256=entry.sha256, model_name=entry.name,
-                family=str(entry.family), prompt=args.prompt, negative_prompt=args.negative,
-                seed=random.randrange(2**32) if args.seed is None else args.seed,
-                steps=args.steps or (4 if info.turbo else settings.default_steps),
-                guidance=args.guidance if args.guidance is not None else (
-                    0.0 if info.turbo else settings.default_guidance),
-                width=w, height=h,
-                scheduler=args.scheduler or (default_scheduler_for(info.turbo)
-                                             if info.turbo else settings.default_scheduler),
-                batch_size=args.batch, init_asset_id=init.id if init else None,
-                init_sha256=init.sha256 if init else None, strength=args.strength)
+            req = _build_request(args, lib, engine, settings)
 
             def progress(ev) -> None:
                 if isinstance(ev, JobProgress) and not args.json:
@@ -148,12 +292,64 @@ def _generate(args: argparse.Namespace, ctx) -> int:
                 copied = args.out / f"{asset.sha256[:12]}-{req.seed + i}.png"
                 shutil.copyfile(path, copied)
             results.append({"asset_id": asset.id, "sha256": asset.sha256, "seed": req.seed + i,
-                            "path": str(path), "copy": str(copied) if copied else None})
+                            "path": str(path), "copy": str(copied) if copied else None,
+                            "width": asset.width, "height": asset.height})
     if args.json:
-        print(json.dumps({"request": req.to_dict(), "outputs": results}, indent=2))
+        print(json.dumps({"request": req.to_dict(), "mode": req.mode, "outputs": results},
+                         indent=2))
     else:
         for r in results:
             print(r["copy"] or r["path"])
+    return 0
+
+
+def _upscale(args: argparse.Namespace, ctx) -> int:
+    from studio.cli import CliError
+    from studio.core.generation.devices import probe_device
+    from studio.core.generation.errors import GenerationError
+    from studio.core.generation.upscale import UpscalerRegistry, upscale_asset
+
+    if not 32 <= args.tile <= 4096:
+        raise CliError("--tile must be between 32 and 4096 pixels", 2)
+    studio = ctx.studio
+    with ctx.library() as lib:
+        source = _resolve_init(lib, args.asset)
+        model = None
+        try:
+            if args.model:
+                reg = UpscalerRegistry(lib)
+                model = reg.get(args.model)
+                if model is None:
+                    if not Path(args.model).exists():
+                        raise CliError(f"no upscaler {args.model!r}: not a registered id and "
+                                       "not a file (`studio models list` shows them)")
+                    model = reg.add(Path(args.model))
+            signer = studio.signer()
+            device = probe_device(studio.settings.generation.device).kind if model else "cpu"
+
+            def progress(done: int, total: int) -> None:
+                if not args.json:
+                    print(f"\rtile {done}/{total}", end="", file=sys.stderr, flush=True)
+
+            result = upscale_asset(lib, source, args.scale, model=model, device=device,
+                                   sign=signer.upscale, tile=args.tile, progress=progress)
+            if model is not None and not args.json:
+                print(file=sys.stderr)
+        except GenerationError as exc:
+            raise CliError(str(exc)) from exc
+        path = lib.path_of(result.asset)
+        copied = None
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            copied = args.out / f"{result.asset.sha256[:12]}-x{args.scale}.png"
+            shutil.copyfile(path, copied)
+    if args.json:
+        print(json.dumps({"asset_id": result.asset.id, "sha256": result.asset.sha256,
+                          "path": str(path), "copy": str(copied) if copied else None,
+                          "width": result.asset.width, "height": result.asset.height,
+                          "upscale": result.info}, indent=2))
+    else:
+        print(copied or path)
     return 0
 
 
@@ -177,28 +373,56 @@ def _demo_model(args: argparse.Namespace, ctx) -> int:
 
 def _models_list(args: argparse.Namespace, ctx) -> int:
     from studio.core.generation.registry import ModelRegistry
+    from studio.core.generation.upscale import UpscalerRegistry
     from studio.core.library import Library
 
     with Library.open(ctx.paths) as lib:
         entries = ModelRegistry(lib).list()
+        upscalers = UpscalerRegistry(lib).list()
     if args.json:
         print(json.dumps([{**e.__dict__, "kind": str(e.kind), "family": str(e.family)}
-                          for e in entries], indent=2))
-    elif not entries:
+                          for e in entries]
+                         + [{**u.__dict__, "kind": "upscaler"} for u in upscalers], indent=2))
+        return 0
+    if not entries and not upscalers:
         print("No models yet. `studio models add PATH` or `studio demo-model DIR` adds one.")
-    for e in [] if args.json else entries:
+    for e in entries:
         print(f"{e.id}  {e.family.value:<10} {e.kind.value:<11} {e.name}  ({e.path})")
+    for u in upscalers:
+        print(f"{u.id}  {u.architecture + ' ' + str(u.scale) + 'x':<10} {'upscaler':<11} "
+              f"{u.name}  ({u.path})")
     return 0
+
+
+def _looks_like_upscaler(path: Path) -> bool:
+    if path.suffix.lower() == ".pth":
+        return True
+    if path.suffix.lower() != ".safetensors" or not path.is_file():
+        return False
+    from studio.core.generation.registry import read_safetensors_keys
+
+    try:
+        keys = read_safetensors_keys(path)
+    except Exception:
+        return False
+    # Diffusion checkpoints have these prefixes; upscalers never do.
+    return not any(k.startswith(("model.diffusion_model.", "first_stage_model.", "unet.",
+                                 "transformer.", "cond_stage_model.")) for k in keys)
 
 
 def _models_add(args: argparse.Namespace, ctx) -> int:
     from studio.cli import CliError
     from studio.core.generation.errors import ModelError
     from studio.core.generation.registry import ModelRegistry
+    from studio.core.generation.upscale import UpscalerRegistry
     from studio.core.library import Library
 
     with Library.open(ctx.paths) as lib:
         try:
+            if _looks_like_upscaler(args.path):
+                u = UpscalerRegistry(lib).add(args.path, name=args.name)
+                print(f"{u.id}  {u.label}  sha256 {u.sha256}")
+                return 0
             e = ModelRegistry(lib).add(args.path, name=args.name, config_dir=args.config)
         except ModelError as exc:
             raise CliError(str(exc)) from exc
@@ -209,12 +433,18 @@ def _models_add(args: argparse.Namespace, ctx) -> int:
 def _models_remove(args: argparse.Namespace, ctx) -> int:
     from studio.cli import CliError
     from studio.core.generation.registry import ModelRegistry
+    from studio.core.generation.upscale import UpscalerRegistry
     from studio.core.library import Library
 
     with Library.open(ctx.paths) as lib:
         reg = ModelRegistry(lib)
         entry = reg.get(args.id)
-        if entry is None or not reg.remove(entry.id):
+        if entry is not None and reg.remove(entry.id):
+            print(f"removed {entry.id} from the list (its files were left in place)")
+            return 0
+        ups = UpscalerRegistry(lib)
+        upscaler = ups.get(args.id)
+        if upscaler is None or not ups.remove(upscaler.id):
             raise CliError(f"no model {args.id!r}")
-    print(f"removed {entry.id} from the list (its files were left in place)")
+    print(f"removed {upscaler.id} from the list (its files were left in place)")
     return 0

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from studio.core.generation import edit
 from studio.core.generation.errors import GenerationError, ModelError
 from studio.core.generation.families import FAMILIES, Family
 from studio.core.generation.output import SignFn, store_output
@@ -161,7 +162,11 @@ class GenerationEngine:
     # -- queue ------------------------------------------------------------------------------
 
     def enqueue(self, request: GenerationRequest) -> int:
+        from studio.core.generation.history import PromptHistory
+
         request.validate()
+        PromptHistory(self.library).record(request.prompt, request.negative_prompt,
+                                           request.model_id)
         with self._cv:
             if self._stopping:
                 raise GenerationError("The generation engine has been shut down.")
@@ -340,10 +345,13 @@ class GenerationEngine:
                 self.device, info.xl, req.width * req.height,
                 attention_slicing=s.attention_slicing, vae_tiling=s.vae_tiling,
                 cpu_offload=s.cpu_offload))
-        pipe = model.img2img() if req.is_img2img else model.pipe
+        # img2img / inpaint / outpaint start from a source (edit.py); the inpaint pipeline
+        # shares the loaded weights.
+        plan = edit.prepare(self.library, req) if req.is_img2img else None
+        pipe = (model.inpaint() if plan is not None and plan.mask is not None
+                else model.img2img() if plan is not None else model.pipe)
         pipe.scheduler = make_scheduler(req.scheduler, model.native_scheduler_config,
                                         turbo=info.turbo)
-        init_image = self._init_image(req) if req.is_img2img else None
         per_item = max(1, int(req.steps * req.strength)) if req.is_img2img else req.steps
         total = per_item * req.batch_size
         gen_device = "cpu" if self.device.kind == "mps" else self.device.kind
@@ -367,32 +375,17 @@ class GenerationEngine:
                 num_inference_steps=req.steps, guidance_scale=req.guidance,
                 generator=torch.Generator(gen_device).manual_seed(seed),
                 callback_on_step_end=on_step, callback_on_step_end_tensor_inputs=["latents"])
-            if init_image is not None:
-                kwargs.update(image=init_image, strength=req.strength)
+            if plan is not None:
+                kwargs.update(plan.pipe_kwargs(req))
             else:
                 kwargs.update(width=req.width, height=req.height)
             t0 = time.monotonic()
             image = pipe(**kwargs).images[0]
             if job.cancel_requested:
                 return  # an interrupted run still decodes; that image is not kept
+            if plan is not None:
+                image = plan.finish(image)  # unmasked pixels back from the source, exactly
             asset = store_output(self.library, image, req, index, seed, sign=self.sign,
                                  timings={"load_s": load_s if index == 0 else 0.0,
                                           "run_s": time.monotonic() - t0})
             job.assets.append(asset)
-
-    def _init_image(self, req: GenerationRequest) -> Any:
-        from PIL import Image, UnidentifiedImageError
-
-        asset = self.library.get(req.init_asset_id) if req.init_asset_id is not None else None
-        if asset is None:
-            raise GenerationError(f"The img2img source (asset {req.init_asset_id}) is not in "
-                                  "the library any more.")
-        if req.init_sha256 and asset.sha256 != req.init_sha256.lower():
-            raise GenerationError("The img2img source's hash does not match the request.")
-        try:
-            with Image.open(self.library.path_of(asset)) as img:
-                return img.convert("RGB").resize((req.width, req.height),
-                                                 Image.Resampling.LANCZOS)
-        except (OSError, UnidentifiedImageError) as exc:
-            raise GenerationError(f"The img2img source cannot be read as an image: {exc}") \
-                from exc

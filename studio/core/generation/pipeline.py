@@ -24,6 +24,7 @@ class LoadedModel:
     device: DeviceInfo
     plan: MemoryPlan | None = None
     _img2img: Any = None
+    _inpaint: Any = None
 
     def img2img(self) -> Any:
         """An img2img pipeline sharing this one's components (no extra memory)."""
@@ -32,6 +33,14 @@ class LoadedModel:
 
             self._img2img = AutoPipelineForImage2Image.from_pipe(self.pipe)
         return self._img2img
+
+    def inpaint(self) -> Any:
+        """An inpainting pipeline sharing this one's components (no second weights copy)."""
+        if self._inpaint is None:
+            from diffusers import AutoPipelineForInpainting
+
+            self._inpaint = AutoPipelineForInpainting.from_pipe(self.pipe)
+        return self._inpaint
 
 
 def _pipeline_class(entry: ModelEntry) -> Any:
@@ -98,3 +107,4 @@ def apply_memory_plan(model: LoadedModel, plan: MemoryPlan) -> None:
         pipe.vae.disable_tiling()
     model.plan = plan
     model._img2img = None
+    model._inpaint = None

@@ -33,11 +33,33 @@ class GenerationRequest:
     init_asset_id: int | None = None
     init_sha256: str | None = None
     strength: float = 0.75
+    # inpaint: the mask (white = regenerate), kept in the library by its hash (edit.py).
+    mask_sha256: str | None = None
+    # outpaint: pixels added on each side of the source before the new area is filled.
+    outpaint_left: int = 0
+    outpaint_top: int = 0
+    outpaint_right: int = 0
+    outpaint_bottom: int = 0
     format: int = REQUEST_FORMAT
 
     @property
     def is_img2img(self) -> bool:
+        """Any job that starts from a source image (img2img, inpaint, outpaint)."""
         return self.init_asset_id is not None
+
+    @property
+    def outpaint(self) -> tuple[int, int, int, int]:
+        return (self.outpaint_left, self.outpaint_top, self.outpaint_right,
+                self.outpaint_bottom)
+
+    @property
+    def mode(self) -> str:
+        """txt2img | img2img | inpaint | outpaint: what the provenance records as the edit."""
+        if not self.is_img2img:
+            return "txt2img"
+        if any(self.outpaint):
+            return "outpaint"
+        return "inpaint" if self.mask_sha256 else "img2img"
 
     def validate(self) -> GenerationRequest:
         problems = []
@@ -63,6 +85,12 @@ class GenerationRequest:
             problems.append("an img2img source needs its sha256")
         if not 0.0 < self.strength <= 1.0:
             problems.append("strength must be above 0 and at most 1")
+        if (self.mask_sha256 or any(self.outpaint)) and not self.is_img2img:
+            problems.append("inpainting and outpainting need a source image")
+        if self.mask_sha256 and any(self.outpaint):
+            problems.append("a job either inpaints a mask or outpaints, not both")
+        if not all(isinstance(v, int) and 0 <= v <= 2048 for v in self.outpaint):
+            problems.append("outpaint margins must be between 0 and 2048 pixels")
         if problems:
             raise RequestError("Cannot generate: " + "; ".join(problems) + ".")
         return self

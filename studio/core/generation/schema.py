@@ -1,5 +1,6 @@
 """The generation component's tables: registered models, a file-hash cache, and one record per
-generated asset (the request that made it, the model hash, timings)."""
+generated asset (the request that made it, the model hash, timings); inpaint masks by hash,
+upscaler models, and the prompt history."""
 
 from __future__ import annotations
 
@@ -38,5 +39,35 @@ MIGRATIONS: list[str] = [
         created_at REAL NOT NULL
     );
     CREATE INDEX generations_asset ON generations(asset_id);
+    """,
+    # 1 -> 2: edits and history
+    """
+    CREATE TABLE generation_masks (
+        sha256 TEXT PRIMARY KEY,
+        png BLOB NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        added_at REAL NOT NULL
+    );
+    CREATE TABLE upscale_models (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        path TEXT NOT NULL UNIQUE,
+        architecture TEXT NOT NULL,
+        scale INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        added_at REAL NOT NULL
+    );
+    CREATE TABLE prompt_history (
+        id INTEGER PRIMARY KEY,
+        prompt TEXT NOT NULL,
+        negative_prompt TEXT NOT NULL DEFAULT '',
+        model_id TEXT NOT NULL DEFAULT '',
+        uses INTEGER NOT NULL DEFAULT 1,
+        last_used REAL NOT NULL,
+        UNIQUE (prompt, negative_prompt, model_id)
+    );
+    CREATE INDEX prompt_history_recent ON prompt_history(model_id, last_used);
     """,
 ]

@@ -14,6 +14,7 @@ COMPOSITE_TRAINED = IPTC + "compositeWithTrainedAlgorithmicMedia"
 # algorithmicMedia is "created purely by an algorithm not based on any sampled training data"
 # (IPTC): computer-made, but not AI.
 _AI_GENERATED = {"trainedAlgorithmicMedia", "trainedAlgorithmicData"}
+ENHANCED = IPTC + "algorithmicallyEnhanced"  # e.g. upscaled by a trained model
 _AI_EDITED = {"compositeWithTrainedAlgorithmicMedia", "algorithmicallyEnhanced",
               "compositeSynthetic"}
 _ALGORITHMIC = {"algorithmicMedia", "compositeWithAlgorithmicMedia"}

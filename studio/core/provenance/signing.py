@@ -21,7 +21,7 @@ from studio.core.provenance.attestation import BINDING_LABEL, SigningAccount, ma
 from studio.core.provenance.formats import sniff_mime
 from studio.core.provenance.identity import IdentityManager, SigningIdentity
 from studio.core.provenance.reader import GENERATION_LABEL, TRAINING_MINING_LABEL
-from studio.core.provenance.report import COMPOSITE_TRAINED, TRAINED
+from studio.core.provenance.report import COMPOSITE_TRAINED, ENHANCED, TRAINED
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,13 @@ class SigningError(Exception):
 
 @dataclass(frozen=True)
 class Parent:
-    """A source file recorded as the ``parentOf`` ingredient."""
+    """A source file recorded as the ``parentOf`` ingredient (or, with ``relationship``
+    "inputTo", another input of the edit such as an inpaint mask, under ``label``)."""
 
     data: bytes
     title: str
+    relationship: str = "parentOf"
+    label: str = "parent"
 
 
 def _now() -> str:
@@ -95,18 +98,56 @@ def _find_model_hash(req: dict[str, Any]) -> str | None:
     return None
 
 
-def generation_manifest(req: dict[str, Any], seed: int, *, binding: dict[str, Any] | None,
-                        policy: str, img2img: bool) -> dict[str, Any]:
+_EDIT_WORDS = {
+    "img2img": "Image-to-image generation from the source image",
+    "inpaint": "Regenerated the masked area with a trained model; the rest is the source",
+    "outpaint": "Extended the canvas and filled the new area with a trained model; the "
+                "source area is unchanged",
+}
+
+
+def request_mode(req: dict[str, Any]) -> str:
+    """The edit a request dict describes (GenerationRequest.mode, from its JSON)."""
+    if req.get("init_asset_id") is None and not req.get("init_sha256"):
+        return "txt2img"
+    if any(int(req.get(f"outpaint_{k}") or 0) for k in ("left", "top", "right", "bottom")):
+        return "outpaint"
+    return "inpaint" if req.get("mask_sha256") else "img2img"
+
+
+def edit_actions(mode: str, *, mask: bool = False,
+                 parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """c2pa.opened (the parent) then what was done to it: c2pa.edited by a trained model for
+    img2img / inpaint / outpaint (the mask named as its input), c2pa.resized for an upscale."""
     agent = software_agent()
+    actions: list[dict[str, Any]] = [
+        {"action": "c2pa.opened", "softwareAgent": agent, "when": _now(),
+         "parameters": {"ingredientIds": ["parent"]}}]
+    if mode == "upscale":
+        params = dict(parameters or {})
+        step: dict[str, Any] = {"action": "c2pa.resized", "softwareAgent": agent,
+                                "when": _now(), "description": "Upscaled"
+                                + (f" with the model {params['model']}" if params.get("model")
+                                   else " (Lanczos resampling)"), "parameters": params}
+        if params.get("model"):
+            step["digitalSourceType"] = ENHANCED
+        actions.append(step)
+        return actions
+    step = {"action": "c2pa.edited", "softwareAgent": agent, "when": _now(),
+            "digitalSourceType": COMPOSITE_TRAINED,
+            "description": _EDIT_WORDS.get(mode, _EDIT_WORDS["img2img"])}
+    if mask:
+        step["parameters"] = {"ingredientIds": ["mask"]}
+    actions.append(step)
+    return actions
+
+
+def generation_manifest(req: dict[str, Any], seed: int, *, binding: dict[str, Any] | None,
+                        policy: str, img2img: bool, mask: bool = False) -> dict[str, Any]:
     if img2img:
-        actions = [
-            {"action": "c2pa.opened", "softwareAgent": agent, "when": _now(),
-             "parameters": {"ingredientIds": ["parent"]}},
-            {"action": "c2pa.edited", "softwareAgent": agent, "when": _now(),
-             "digitalSourceType": COMPOSITE_TRAINED,
-             "description": "Image-to-image generation from the source image"},
-        ]
+        actions = edit_actions(request_mode(req), mask=mask)
     else:
+        agent = software_agent()
         actions = [{"action": "c2pa.created", "softwareAgent": agent, "when": _now(),
                     "digitalSourceType": TRAINED}]
     assertions: list[dict[str, Any]] = [
@@ -184,12 +225,13 @@ def _settings_context(plan: ThumbnailPlan):
 
 
 def sign_bytes(data: bytes, manifest: dict[str, Any], identity: SigningIdentity,
-               parent: Parent | None = None, tsa_url: str | None = None) -> bytes:
+               parent: Parent | None = None, tsa_url: str | None = None,
+               inputs: tuple[Parent, ...] = ()) -> bytes:
     """Embed a manifest in ``data`` (PNG, JPEG or WebP, told apart by content) and sign it.
 
     ``tsa_url``: an RFC 3161 time-stamp authority; the signature then carries a trusted time,
     so it stays checkable after the certificate expires. None (the default, for privacy)
-    contacts nobody.
+    contacts nobody. ``inputs``: more ingredients after the parent (an edit's mask).
     """
     import c2pa
 
@@ -206,14 +248,15 @@ def sign_bytes(data: bytes, manifest: dict[str, Any], identity: SigningIdentity,
         with builder:
             if plan.jpeg is not None:
                 builder.add_resource(THUMBNAIL_ID, io.BytesIO(plan.jpeg))
-            if parent is not None:
-                pmime = sniff_mime(parent.data[:64])
+            for ingredient in ([parent] if parent is not None else []) + list(inputs):
+                pmime = sniff_mime(ingredient.data[:64])
                 if pmime is None:
-                    raise SigningError("The source file's format is not recognised.")
+                    raise SigningError(f"The format of {ingredient.title} is not recognised.")
                 builder.add_ingredient(
-                    json.dumps({"title": parent.title, "relationship": "parentOf",
-                                "label": "parent"}),
-                    pmime, io.BytesIO(parent.data))
+                    json.dumps({"title": ingredient.title,
+                                "relationship": ingredient.relationship,
+                                "label": ingredient.label}),
+                    pmime, io.BytesIO(ingredient.data))
             alg = getattr(c2pa.C2paSigningAlg, identity.alg.upper())
             info = c2pa.C2paSignerInfo(alg,
                                        identity.chain_pem.encode("ascii"),
@@ -273,7 +316,8 @@ class GenerationSigner:
             return self._identity, self._binding
 
     def __call__(self, data: bytes, request: Any, seed: int,
-                 parent: Path | Parent | None = None) -> bytes:
+                 parent: Path | Parent | None = None,
+                 inputs: tuple[Parent, ...] = ()) -> bytes:
         identity, binding = self.prepare()
         req = request_dict(request)
         if parent is None and isinstance(req.get("init_image"), str):
@@ -283,7 +327,23 @@ class GenerationSigner:
             parent = Parent(parent.read_bytes(), parent.name)
         manifest = generation_manifest(req, seed, binding=binding,
                                        policy=self.prov.training_mining,
-                                       img2img=parent is not None)
+                                       img2img=parent is not None,
+                                       mask=any(i.label == "mask" for i in inputs))
+        return sign_bytes(data, manifest, identity, parent, tsa_url=tsa_url(self.prov),
+                          inputs=inputs)
+
+    def sign_upscale(self, data: bytes, info: dict[str, Any], parent: Parent) -> bytes:
+        """An upscaled copy of ``parent``: c2pa.resized, with how it was upscaled."""
+        identity, binding = self.prepare()
+        assertions: list[dict[str, Any]] = [
+            actions_assertion(edit_actions("upscale", parameters=info)),
+            {"label": GENERATION_LABEL,
+             "data": {"upscale": info, "model_sha256": info.get("model_sha256")}},
+            {"label": TRAINING_MINING_LABEL, "data": training_mining(self.prov.training_mining)},
+        ]
+        if binding is not None:
+            assertions.append({"label": BINDING_LABEL, "data": binding})
+        manifest = _manifest(f"Upscaled {parent.title}"[:80], assertions)
         return sign_bytes(data, manifest, identity, parent, tsa_url=tsa_url(self.prov))
 
 
