@@ -44,6 +44,18 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! .venv/bin/python -c 'import
   echo "$want" > "$stamp"
 fi
 
+# Upscaler models load through spandrel (the "upscale" extra). PyPI's torchvision wheels, which
+# spandrel requires, need a CUDA torch and would replace a CPU one, so with no torchvision
+# spandrel goes in without dependencies: the studio never calls torchvision for the ESRGAN
+# family (studio/core/generation/upscale.py, import_spandrel).
+if ! .venv/bin/python -c 'import importlib.util as u, sys; sys.exit(u.find_spec("spandrel") is None)'; then
+  if .venv/bin/python -c 'import torchvision' 2>/dev/null; then
+    "${PIP[@]}" install -q "spandrel>=0.4.2,<0.5"
+  else
+    "${PIP[@]}" install -q --no-deps "spandrel>=0.4.2,<0.5" "einops>=0.7"
+  fi
+fi
+
 # npm toolchains, each re-installed only when its lock changes: the contracts toolchain and
 # c2pa-wasm, the independent C2PA reader the provenance tests check outputs against.
 npm_install() {

@@ -16,6 +16,8 @@ MAX_TEXT = 64 * 1024
 # "Key: value" pairs; a value is a quoted string (may hold commas) or runs to the next comma.
 _PAIR = re.compile(r'\s*([\w \-/+().]+?):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)')
 _SCHEDULE_TYPES = {"karras": " Karras"}
+# The last line holds the settings when it starts like A1111 writes them.
+_SETTINGS_LINE = re.compile(r"^\s*(Steps|Sampler|CFG scale|Seed|Size|Model hash)\s*:")
 
 
 @dataclass
@@ -59,7 +61,7 @@ def parse_parameters(text: str) -> ImportedSettings:
     lines = text.replace("\r\n", "\n").strip().split("\n")
     out = ImportedSettings()
     settings_line = ""
-    if lines and re.match(r"^\s*Steps:\s*\d+", lines[-1]):
+    if lines and _SETTINGS_LINE.match(lines[-1]):
         settings_line = lines.pop()
     prompt, negative, in_negative = [], [], False
     for line in lines:
