@@ -103,7 +103,7 @@ def run(bench: Bench) -> dict[str, Any]:
     def mint(key: str, uri: str, seed: str) -> None:
         content_hash = hashlib.sha256(seed.encode()).digest()
         studio_fn = collection.functions.mint(
-            creator, uri, content_hash, split_address, ROYALTY_BPS
+            creator, uri, content_hash, b"\x00" * 32, split_address, ROYALTY_BPS
         )
         base_fn = baseline.functions.safeMint(creator, uri, split_address, ROYALTY_BPS)
         gas[f"{key}_studio"] = bench.send(studio_fn, creator)["gasUsed"]

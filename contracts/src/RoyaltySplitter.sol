@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SplitProxy} from "./SplitProxy.sol";
 
 /// @title RoyaltySplitter
 /// @notice Splits every ETH and ERC-20 payment it receives between fixed recipients, pull-style:
 /// anyone may call `release` for a recipient, the money always goes to that recipient.
-/// @dev Deployed only as a clone with immutable args by `SplitFactory`, which validates them.
+/// @dev Deployed only as a `SplitProxy` with immutable args by `SplitFactory`, which validates
+/// them; the proxy takes plain ETH itself (emitting `ReceiveETH`) without calling in here.
 /// The args are `n` packed 24-byte entries: recipient (20 bytes) then allocation (uint32),
 /// recipients strictly ascending, allocations summing to 1e6. There is no owner and no way to
 /// change the split. Accounting follows OpenZeppelin's PaymentSplitter: what an account may
@@ -32,6 +33,8 @@ contract RoyaltySplitter is ReentrancyGuardTransient {
     mapping(address token => uint256) private _totalReleased;
     mapping(address token => mapping(address account => uint256)) private _released;
 
+    /// @notice Emitted by the proxy (not by this code) for every plain ETH payment.
+    event ReceiveETH(uint256 amount);
     /// @dev `token` is address(0) for ETH.
     event PaymentReleased(address indexed token, address indexed account, uint256 amount);
 
@@ -40,8 +43,8 @@ contract RoyaltySplitter is ReentrancyGuardTransient {
     error NothingToRelease(address token, address account);
     error ZeroAddress();
 
-    /// @dev Event-free to keep royalty payments cheap. The bare implementation refuses ETH,
-    /// which could never be released from it.
+    /// @dev Reached only on the bare implementation (a proxy answers plain ETH itself), which
+    /// refuses ETH that could never be released from it.
     receive() external payable {
         if (address(this) == _self) revert NotAClone();
     }
@@ -158,7 +161,7 @@ contract RoyaltySplitter is ReentrancyGuardTransient {
     function _args() private view returns (bytes memory) {
         // The bare implementation has no args; reading its own code as args would be nonsense.
         if (address(this) == _self) revert NotAClone();
-        return Clones.fetchCloneArgs(address(this));
+        return SplitProxy.fetchArgs(address(this));
     }
 
     /// @dev Binary search: recipients are strictly ascending.

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {RoyaltySplitter} from "./RoyaltySplitter.sol";
+import {SplitProxy} from "./SplitProxy.sol";
 
 /// @title SplitFactory
-/// @notice Deploys `RoyaltySplitter` clones at CREATE2 addresses keyed by the split itself, so
+/// @notice Deploys `RoyaltySplitter` proxies at CREATE2 addresses keyed by the split itself, so
 /// one (recipients, allocations) pair always resolves to one address, on every chain where
 /// this factory sits at the same address.
-/// @dev The split lives in the clone's code as immutable args (no storage writes at creation),
-/// which keeps a 3-recipient split far under 200k gas.
+/// @dev The split lives in the proxy's code as immutable args (no storage writes at creation),
+/// which keeps a 3-recipient split far under 200k gas. The proxy (`SplitProxy`) takes plain
+/// ETH itself, within the 2,300-gas stipend of `transfer`/`send`.
 contract SplitFactory {
     uint256 public constant TOTAL_ALLOCATION = 1e6;
     uint256 public constant MAX_RECIPIENTS = 50;
@@ -38,11 +39,9 @@ contract SplitFactory {
         returns (address split)
     {
         bytes memory args = _encode(recipients, allocations);
-        split = Clones.predictDeterministicAddressWithImmutableArgs(
-            implementation, args, keccak256(args)
-        );
+        split = SplitProxy.predict(implementation, args, keccak256(args), address(this));
         if (split.code.length != 0) return split;
-        Clones.cloneDeterministicWithImmutableArgs(implementation, args, keccak256(args));
+        SplitProxy.deploy(implementation, args, keccak256(args));
         emit SplitCreated(split, recipients, allocations);
     }
 
@@ -53,10 +52,7 @@ contract SplitFactory {
         returns (address)
     {
         bytes memory args = _encode(recipients, allocations);
-        return
-            Clones.predictDeterministicAddressWithImmutableArgs(
-                implementation, args, keccak256(args)
-            );
+        return SplitProxy.predict(implementation, args, keccak256(args), address(this));
     }
 
     /// @notice The CREATE2 salt: keccak256 of the packed (recipient, allocation) entries.

@@ -16,9 +16,12 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 /// Strings are stored as bare 32-byte words with their length packed into a slot that is
 /// written anyway, and content-addressed ids need neither a hash->id nor an id->hash slot:
 /// a mint stores one slot fewer than a plain OpenZeppelin ERC721URIStorage + ERC2981 mint,
-/// which pays for the clone's delegatecall and the `Minted` event.
+/// which pays for the clone's delegatecall and the `ContentMinted` event.
 contract StudioCollection is ERC721, IERC2981 {
     uint256 public constant FEE_DENOMINATOR = 10_000;
+    /// @notice Royalties stay below 100 % of the sale (Manifold's rule): a royalty that takes
+    /// the whole price would leave the seller nothing and marketplaces refuse it.
+    uint256 public constant MAX_ROYALTY_BPS = FEE_DENOMINATOR - 1;
 
     /// @dev One slot, read by every owner check, so the writes next to it are warm.
     struct Admin {
@@ -42,13 +45,20 @@ contract StudioCollection is ERC721, IERC2981 {
 
     Admin private _admin;
     Royalty private _defaultRoyalty;
+    /// @dev Two-step ownership: the new owner must accept, so a typo cannot lose the collection.
+    address private _pendingOwner;
     string private _collectionName;
     string private _collectionSymbol;
     mapping(uint256 word => bytes32) private _contractURIWords;
     mapping(uint256 tokenId => TokenData) private _tokens;
     mapping(uint256 tokenId => mapping(uint256 word => bytes32)) private _uriWords;
 
-    event Minted(uint256 indexed tokenId, bytes32 indexed contentHash, address indexed to);
+    /// @notice Every mint, indexed by content hash and by the watermark's soft-binding id
+    /// (zero when none), so a file or a watermark leads to its tokens through `eth_getLogs`.
+    event ContentMinted(
+        bytes32 indexed contentHash, uint256 indexed tokenId, bytes32 indexed softBindingId
+    );
+    event OwnershipTransferStarted(address indexed previousOwner, address indexed newOwner);
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
     event DefaultRoyaltyUpdated(address indexed receiver, uint256 bps);
     /// @dev ERC-7572.
@@ -56,6 +66,7 @@ contract StudioCollection is ERC721, IERC2981 {
 
     error AlreadyInitialized();
     error NotOwner(address account);
+    error NotPendingOwner(address account);
     error ZeroAddress();
     error ZeroContentHash();
     error RoyaltyTooHigh(uint256 bps);
@@ -111,12 +122,14 @@ contract StudioCollection is ERC721, IERC2981 {
     // ---------------------------------------------------------------- minting
 
     /// @notice Mint the token for the media whose sha256 is `contentHash`; its id is
-    /// `uint256(contentHash)`. `royaltyReceiver == 0` (with bps 0) makes the token follow the
-    /// collection's default royalty.
+    /// `uint256(contentHash)`. `softBindingId` is the id of a watermark embedded in the media
+    /// (zero when none), recorded in `ContentMinted`. `royaltyReceiver == 0` (with bps 0)
+    /// makes the token follow the collection's default royalty.
     function mint(
         address to,
         string calldata tokenURI_,
         bytes32 contentHash,
+        bytes32 softBindingId,
         address royaltyReceiver,
         uint256 royaltyBps
     ) external returns (uint256 tokenId) {
@@ -130,10 +143,10 @@ contract StudioCollection is ERC721, IERC2981 {
         uint16 uriLength = _length(bytes(tokenURI_));
 
         _admin.totalSupply = admin.totalSupply + 1;
-        // forge-lint: disable-next-line(unsafe-typecast) -- bps <= 10_000, checked above
+        // forge-lint: disable-next-line(unsafe-typecast) -- bps < 10_000, checked above
         _tokens[tokenId] = TokenData(royaltyReceiver, uint16(royaltyBps), uriLength);
         _storeWords(_uriWords[tokenId], bytes(tokenURI_));
-        emit Minted(tokenId, contentHash, to);
+        emit ContentMinted(contentHash, tokenId, softBindingId);
         _safeMint(to, tokenId); // last: it may call into `to`
     }
 
@@ -149,6 +162,11 @@ contract StudioCollection is ERC721, IERC2981 {
 
     function owner() external view returns (address) {
         return _admin.owner;
+    }
+
+    /// @notice The account that may `acceptOwnership` (zero when no transfer is under way).
+    function pendingOwner() external view returns (address) {
+        return _pendingOwner;
     }
 
     /// @notice Number of tokens minted (there is no burn).
@@ -212,10 +230,20 @@ contract StudioCollection is ERC721, IERC2981 {
 
     // ---------------------------------------------------------------- owner actions
 
+    /// @notice Offer the collection to `newOwner`, who becomes owner on `acceptOwnership`.
+    /// Offering it to zero cancels a pending offer.
     function transferOwnership(address newOwner) external onlyOwner {
-        if (newOwner == address(0)) revert ZeroAddress();
-        emit OwnershipTransferred(_admin.owner, newOwner);
-        _admin.owner = newOwner;
+        _pendingOwner = newOwner;
+        emit OwnershipTransferStarted(_admin.owner, newOwner);
+    }
+
+    function acceptOwnership() external {
+        if (_pendingOwner == address(0) || msg.sender != _pendingOwner) {
+            revert NotPendingOwner(msg.sender);
+        }
+        emit OwnershipTransferred(_admin.owner, msg.sender);
+        _admin.owner = msg.sender;
+        delete _pendingOwner;
     }
 
     function setContractURI(string calldata contractURI_) external onlyOwner {
@@ -233,14 +261,14 @@ contract StudioCollection is ERC721, IERC2981 {
 
     function _setDefaultRoyalty(address receiver, uint256 bps) private {
         _checkRoyalty(receiver, bps);
-        // forge-lint: disable-next-line(unsafe-typecast) -- bps <= 10_000, checked above
+        // forge-lint: disable-next-line(unsafe-typecast) -- bps < 10_000, checked above
         _defaultRoyalty = Royalty(receiver, uint16(bps));
         emit DefaultRoyaltyUpdated(receiver, bps);
     }
 
     /// @dev A receiver of zero is only allowed with zero bps ("no royalty" / "use default").
     function _checkRoyalty(address receiver, uint256 bps) private pure {
-        if (bps > FEE_DENOMINATOR) revert RoyaltyTooHigh(bps);
+        if (bps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(bps);
         if (receiver == address(0) && bps != 0) revert ZeroAddress();
     }
 

@@ -27,6 +27,17 @@ contract Reenterer {
     }
 }
 
+/// @dev Pays like old marketplaces do: `transfer` and `send` forward only 2,300 gas.
+contract Payer {
+    function viaTransfer(address payable to, uint256 amount) external {
+        to.transfer(amount);
+    }
+
+    function viaSend(address payable to, uint256 amount) external returns (bool) {
+        return to.send(amount);
+    }
+}
+
 /// @dev A recipient that refuses ETH.
 contract Refuser {
     receive() external payable {
@@ -70,7 +81,7 @@ contract SplitFactoryTest is SplitterTestBase {
         emit SplitCreated(predicted, r, w);
         address first = factory.create(r, w);
         assertEq(first, predicted, "create == predict");
-        assertEq(first.code.length, 45 + 3 * 24, "clone with immutable args");
+        assertEq(first.code.length, 91 + 3 * 24, "split proxy with immutable args");
         address second = factory.create(r, w);
         assertEq(second, first, "existing split returned");
     }
@@ -162,6 +173,7 @@ contract RoyaltySplitterTest is SplitterTestBase {
     address internal constant C = address(0x1003);
 
     event PaymentReleased(address indexed token, address indexed account, uint256 amount);
+    event ReceiveETH(uint256 amount);
 
     function setUp() public override {
         super.setUp();
@@ -174,6 +186,26 @@ contract RoyaltySplitterTest is SplitterTestBase {
         vm.deal(address(this), amount);
         (bool ok,) = address(splitter).call{value: amount}("");
         assertTrue(ok, "payment accepted");
+    }
+
+    /// Paid with Solidity's `transfer` and `send` (2,300 gas), cold, as a marketplace would.
+    function test_transferAndSendWithinTheStipend() public {
+        Payer payer = new Payer();
+        vm.deal(address(payer), 3 ether);
+        vm.expectEmit(address(splitter));
+        emit ReceiveETH(1 ether);
+        payer.viaTransfer(payable(address(splitter)), 1 ether);
+        assertTrue(payer.viaSend(payable(address(splitter)), 2 ether), "send accepted");
+        assertEq(splitter.totalReceived(), 3 ether, "both counted");
+        splitter.release(C);
+        assertEq(C.balance, 1.000002 ether, "C's share");
+    }
+
+    function test_callsWithDataStillReachTheSplitter() public {
+        vm.deal(address(this), 1 ether);
+        (bool ok,) = address(splitter).call{value: 1 ether}(hex"12345678");
+        assertTrue(!ok, "unknown selector refused");
+        assertEq(splitter.totalReceived(), 0, "nothing received");
     }
 
     function test_views() public view {

@@ -5,6 +5,7 @@ import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.s
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
 import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {CollectionFactory} from "../src/CollectionFactory.sol";
 import {StudioCollection} from "../src/StudioCollection.sol";
 import {Test} from "./utils/Test.sol";
@@ -25,7 +26,11 @@ contract StudioCollectionTest is Test {
         "ipfs://bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
     bytes32 internal constant HASH = keccak256("media bytes");
 
-    event Minted(uint256 indexed tokenId, bytes32 indexed contentHash, address indexed to);
+    event ContentMinted(
+        bytes32 indexed contentHash, uint256 indexed tokenId, bytes32 indexed softBindingId
+    );
+    event OwnershipTransferStarted(address indexed previousOwner, address indexed newOwner);
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
     event CollectionCreated(address indexed owner, address indexed collection, bytes32 salt);
 
     function setUp() public {
@@ -96,9 +101,9 @@ contract StudioCollectionTest is Test {
 
     function test_mintRecordsEverything() public {
         vm.expectEmit(address(collection));
-        emit Minted(uint256(HASH), HASH, collector);
+        emit ContentMinted(HASH, uint256(HASH), bytes32(0));
         vm.prank(creator);
-        uint256 id = collection.mint(collector, URI, HASH, split, 750);
+        uint256 id = collection.mint(collector, URI, HASH, bytes32(0), split, 750);
 
         assertEq(id, uint256(HASH), "the id is the content hash");
         assertEq(collection.ownerOf(id), collector, "owner");
@@ -114,8 +119,8 @@ contract StudioCollectionTest is Test {
 
     function test_supplyCountsAndUnknownHashIsZero() public {
         vm.startPrank(creator);
-        collection.mint(collector, URI, keccak256("a"), address(0), 0);
-        uint256 b = collection.mint(collector, "", keccak256("b"), address(0), 0);
+        collection.mint(collector, URI, keccak256("a"), bytes32(0), address(0), 0);
+        uint256 b = collection.mint(collector, "", keccak256("b"), bytes32(0), address(0), 0);
         vm.stopPrank();
         assertEq(collection.totalSupply(), 2, "supply");
         assertEq(collection.tokenURI(b), "", "empty uri");
@@ -124,7 +129,7 @@ contract StudioCollectionTest is Test {
 
     function test_tokenWithoutReceiverFollowsDefault() public {
         vm.startPrank(creator);
-        uint256 id = collection.mint(collector, URI, HASH, address(0), 0);
+        uint256 id = collection.mint(collector, URI, HASH, bytes32(0), address(0), 0);
         (address receiver, uint256 amount) = collection.royaltyInfo(id, 10_000);
         assertEq(receiver, split, "default receiver");
         assertEq(amount, 500, "default 5%");
@@ -138,7 +143,7 @@ contract StudioCollectionTest is Test {
 
     function test_explicitZeroRoyaltyOverridesDefault() public {
         vm.prank(creator);
-        uint256 id = collection.mint(collector, URI, HASH, collector, 0);
+        uint256 id = collection.mint(collector, URI, HASH, bytes32(0), collector, 0);
         (address receiver, uint256 amount) = collection.royaltyInfo(id, 1 ether);
         assertEq(receiver, collector, "receiver");
         assertEq(amount, 0, "zero royalty");
@@ -146,11 +151,11 @@ contract StudioCollectionTest is Test {
 
     function test_duplicateContentHashReverts() public {
         vm.startPrank(creator);
-        collection.mint(collector, URI, HASH, split, 100);
+        collection.mint(collector, URI, HASH, bytes32(0), split, 100);
         vm.expectRevert(
             abi.encodeWithSelector(StudioCollection.ContentAlreadyMinted.selector, HASH)
         );
-        collection.mint(creator, "ipfs://other", HASH, split, 100);
+        collection.mint(creator, "ipfs://other", HASH, bytes32(0), split, 100);
         vm.stopPrank();
     }
 
@@ -160,44 +165,87 @@ contract StudioCollectionTest is Test {
             factory.createCollection(bytes32(0), "Other", "OTH", "", address(0), 0)
         );
         vm.prank(creator);
-        collection.mint(collector, URI, HASH, split, 100);
+        collection.mint(collector, URI, HASH, bytes32(0), split, 100);
         vm.prank(stranger);
-        uint256 id = other.mint(collector, URI, HASH, split, 100);
+        uint256 id = other.mint(collector, URI, HASH, bytes32(0), split, 100);
         assertEq(other.tokenIdOf(HASH), id, "minted in the other collection too");
     }
 
     function test_nonOwnerCannotMint() public {
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(StudioCollection.NotOwner.selector, stranger));
-        collection.mint(stranger, URI, HASH, split, 100);
+        collection.mint(stranger, URI, HASH, bytes32(0), split, 100);
     }
 
     function test_mintRefusals() public {
         vm.startPrank(creator);
         vm.expectRevert(abi.encodeWithSelector(StudioCollection.RoyaltyTooHigh.selector, 10_001));
-        collection.mint(collector, URI, HASH, split, 10_001);
+        collection.mint(collector, URI, HASH, bytes32(0), split, 10_001);
         vm.expectRevert(StudioCollection.ZeroAddress.selector);
-        collection.mint(collector, URI, HASH, address(0), 1);
+        collection.mint(collector, URI, HASH, bytes32(0), address(0), 1);
         vm.expectRevert(StudioCollection.ZeroContentHash.selector);
-        collection.mint(collector, URI, bytes32(0), split, 1);
+        collection.mint(collector, URI, bytes32(0), bytes32(0), split, 1);
         vm.expectRevert(
             abi.encodeWithSelector(IERC721Errors.ERC721InvalidReceiver.selector, address(0))
         );
-        collection.mint(address(0), URI, HASH, split, 1);
+        collection.mint(address(0), URI, HASH, bytes32(0), split, 1);
         address sink = address(new NotAReceiver());
         vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721InvalidReceiver.selector, sink));
-        collection.mint(sink, URI, HASH, split, 1);
+        collection.mint(sink, URI, HASH, bytes32(0), split, 1);
         vm.expectRevert(abi.encodeWithSelector(StudioCollection.URITooLong.selector, 65_536));
-        collection.mint(collector, string(new bytes(65_536)), HASH, split, 1);
+        collection.mint(collector, string(new bytes(65_536)), HASH, bytes32(0), split, 1);
         vm.stopPrank();
         assertEq(collection.totalSupply(), 0, "nothing minted");
     }
 
-    function test_fullRoyaltyAllowed() public {
+    function test_royaltyStaysBelowTheWholePrice() public {
+        vm.startPrank(creator);
+        vm.expectRevert(abi.encodeWithSelector(StudioCollection.RoyaltyTooHigh.selector, 10_000));
+        collection.mint(collector, URI, HASH, bytes32(0), split, 10_000);
+        vm.expectRevert(abi.encodeWithSelector(StudioCollection.RoyaltyTooHigh.selector, 10_000));
+        collection.setDefaultRoyalty(split, 10_000);
+        uint256 id = collection.mint(collector, URI, HASH, bytes32(0), split, 9_999);
+        vm.stopPrank();
+        (, uint256 amount) = collection.royaltyInfo(id, 1_000_000);
+        assertEq(amount, 999_900, "99.99%");
+    }
+
+    function test_softBindingIdIsIndexed() public {
+        bytes32 wm = bytes32(uint256(0xC0FFEE));
+        vm.expectEmit(true, true, true, true, address(collection));
+        emit ContentMinted(HASH, uint256(HASH), wm);
         vm.prank(creator);
-        uint256 id = collection.mint(collector, URI, HASH, split, 10_000);
-        (, uint256 amount) = collection.royaltyInfo(id, 123_456);
-        assertEq(amount, 123_456, "100%");
+        collection.mint(collector, URI, HASH, wm, split, 100);
+    }
+
+    function test_ownershipNeedsAcceptance() public {
+        vm.prank(creator);
+        vm.expectEmit(address(collection));
+        emit OwnershipTransferStarted(creator, stranger);
+        collection.transferOwnership(stranger);
+        assertEq(collection.owner(), creator, "still the creator until accepted");
+        assertEq(collection.pendingOwner(), stranger, "pending");
+
+        vm.prank(collector);
+        vm.expectRevert(
+            abi.encodeWithSelector(StudioCollection.NotPendingOwner.selector, collector)
+        );
+        collection.acceptOwnership();
+
+        vm.prank(creator);
+        collection.transferOwnership(address(0)); // cancels the offer
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(StudioCollection.NotPendingOwner.selector, stranger));
+        collection.acceptOwnership();
+
+        vm.prank(creator);
+        collection.transferOwnership(stranger);
+        vm.prank(stranger);
+        vm.expectEmit(address(collection));
+        emit OwnershipTransferred(creator, stranger);
+        collection.acceptOwnership();
+        assertEq(collection.owner(), stranger, "accepted");
+        assertEq(collection.pendingOwner(), address(0), "offer cleared");
     }
 
     function test_unknownTokenViewsRevert() public {
@@ -209,7 +257,7 @@ contract StudioCollectionTest is Test {
 
     function test_transfersKeepRecords() public {
         vm.prank(creator);
-        uint256 id = collection.mint(collector, URI, HASH, split, 250);
+        uint256 id = collection.mint(collector, URI, HASH, bytes32(0), split, 250);
         vm.prank(collector);
         collection.transferFrom(collector, stranger, id);
         assertEq(collection.ownerOf(id), stranger, "new holder");
@@ -227,10 +275,10 @@ contract StudioCollectionTest is Test {
         assertEq(collection.contractURI(), long, "longer contractURI");
         collection.setContractURI("ipfs://new");
         assertEq(collection.contractURI(), "ipfs://new", "shorter contractURI");
-        vm.expectRevert(StudioCollection.ZeroAddress.selector);
-        collection.transferOwnership(address(0));
         collection.transferOwnership(stranger);
         vm.stopPrank();
+        vm.prank(stranger);
+        collection.acceptOwnership();
         assertEq(collection.owner(), stranger, "new owner");
 
         vm.startPrank(creator);
@@ -241,7 +289,7 @@ contract StudioCollectionTest is Test {
         vm.expectRevert(abi.encodeWithSelector(StudioCollection.NotOwner.selector, creator));
         collection.transferOwnership(creator);
         vm.expectRevert(abi.encodeWithSelector(StudioCollection.NotOwner.selector, creator));
-        collection.mint(creator, URI, HASH, split, 1);
+        collection.mint(creator, URI, HASH, bytes32(0), split, 1);
         vm.stopPrank();
 
         vm.startPrank(stranger);
@@ -266,7 +314,7 @@ contract StudioCollectionTest is Test {
     function testFuzz_uriRoundTrips(bytes memory raw) public {
         vm.assume(raw.length <= 2_000);
         vm.prank(creator);
-        uint256 id = collection.mint(collector, string(raw), HASH, address(0), 0);
+        uint256 id = collection.mint(collector, string(raw), HASH, bytes32(0), address(0), 0);
         assertEq(collection.tokenURI(id), string(raw), "uri bytes");
     }
 
@@ -282,10 +330,10 @@ contract StudioCollectionTest is Test {
 
     function testFuzz_royaltyMatchesFormula(uint256 price, uint16 bps, address receiver) public {
         vm.assume(receiver != address(0));
-        bps = uint16(bound(bps, 0, 10_000));
+        bps = uint16(bound(bps, 0, 9_999));
         price = bound(price, 0, type(uint256).max / 10_000);
         vm.prank(creator);
-        uint256 id = collection.mint(collector, URI, HASH, receiver, bps);
+        uint256 id = collection.mint(collector, URI, HASH, bytes32(0), receiver, bps);
         (address got, uint256 amount) = collection.royaltyInfo(id, price);
         assertEq(got, receiver, "receiver");
         assertEq(amount, price * bps / 10_000, "amount");
@@ -293,16 +341,16 @@ contract StudioCollectionTest is Test {
 
     function testFuzz_royaltyNeverOverflows(uint256 price) public {
         vm.prank(creator);
-        uint256 id = collection.mint(collector, URI, HASH, split, 10_000);
+        uint256 id = collection.mint(collector, URI, HASH, bytes32(0), split, 9_999);
         (, uint256 amount) = collection.royaltyInfo(id, price);
-        assertEq(amount, price, "100% of any price");
+        assertEq(amount, Math.mulDiv(price, 9_999, 10_000), "99.99% of any price");
     }
 
     function testFuzz_distinctHashesDistinctTokens(bytes32 a, bytes32 b) public {
         vm.assume(a != b && a != 0 && b != 0);
         vm.startPrank(creator);
-        uint256 ia = collection.mint(collector, URI, a, address(0), 0);
-        uint256 ib = collection.mint(collector, URI, b, address(0), 0);
+        uint256 ia = collection.mint(collector, URI, a, bytes32(0), address(0), 0);
+        uint256 ib = collection.mint(collector, URI, b, bytes32(0), address(0), 0);
         vm.stopPrank();
         assertEq(collection.tokenIdOf(a), ia, "a");
         assertEq(collection.tokenIdOf(b), ib, "b");

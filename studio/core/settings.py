@@ -71,6 +71,9 @@ class ChainProfile:
     currency: str = "ETH"
     # True when rpc_url above is a redacted form and the full URL is in the OS keyring.
     rpc_in_keyring: bool = False
+    # The most any transaction on this chain may pay per gas, in gwei; 0 = no cap of its own
+    # (fees are still bounded by the chain's recent history, see studio.core.chain.fees).
+    max_fee_gwei: float = 0.0
 
 
 @dataclass

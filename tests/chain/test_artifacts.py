@@ -32,11 +32,12 @@ def test_abi_has_the_entry_points_the_app_calls() -> None:
     assert {"createCollection", "predictCollection", "CollectionCreated"} <= names(
         "CollectionFactory"
     )
-    assert {"mint", "tokenIdOf", "contentHashOf", "royaltyInfo", "Minted"} <= names(
+    assert {"mint", "tokenIdOf", "contentHashOf", "royaltyInfo", "ContentMinted",
+            "acceptOwnership", "pendingOwner"} <= names(
         "StudioCollection"
     )
     assert {"create", "predict", "SplitCreated"} <= names("SplitFactory")
-    assert {"release", "releasable", "recipients"} <= names("RoyaltySplitter")
+    assert {"release", "releasable", "recipients", "ReceiveETH"} <= names("RoyaltySplitter")
 
 
 def test_each_load_is_a_fresh_copy() -> None:

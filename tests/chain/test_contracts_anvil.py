@@ -22,6 +22,18 @@ from studio.core.chain.artifacts import load_artifact
 URI = "ipfs://bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
 TOTAL = 1_000_000
 ZERO = "0x" + "00" * 20
+NO_BINDING = b"\x00" * 32
+
+
+def _payer_code(*, revert_on_failure: bool) -> str:
+    """Creation code of a payer that forwards msg.value to the address in its calldata with
+    CALL(gas=0): the callee gets exactly the 2,300-gas stipend, as Solidity's `transfer`
+    (reverting on failure) and `send` (returning the success flag) give it."""
+    call = "600060006000600034600035" + "6000f1"  # CALL(0, to, value, 0, 0, 0, 0)
+    # transfer: ISZERO PUSH1 fail JUMPI STOP; fail: REVERT(0, 0). send: RETURN the flag.
+    runtime = call + ("15601457005b600080fd" if revert_on_failure else "60005260206000f3")
+    size = len(runtime) // 2
+    return "0x60" + f"{size:02x}" + "8060095f395ff3" + runtime  # copy runtime, return it
 
 
 @pytest.fixture(scope="module")
@@ -97,11 +109,12 @@ def test_collection_split_mint_sale_release(w3: Web3, deployed: dict[str, Contra
     media = b"a picture, byte for byte"
     content_hash = hashlib.sha256(media).digest()
     receipt = _send(
-        w3, collection.functions.mint(collector, URI, content_hash, predicted, 750), creator
-    )
-    (minted,) = collection.events.Minted().process_receipt(receipt, errors=DISCARD)
+        w3, collection.functions.mint(collector, URI, content_hash, NO_BINDING, predicted, 750),
+        creator)
+    (minted,) = collection.events.ContentMinted().process_receipt(receipt, errors=DISCARD)
     token_id = minted["args"]["tokenId"]
     assert minted["args"]["contentHash"] == content_hash
+    assert minted["args"]["softBindingId"] == NO_BINDING
     # The token id is the media's sha256: a file leads to its token.
     assert token_id == int.from_bytes(content_hash, "big")
     assert collection.functions.tokenIdOf(content_hash).call() == token_id
@@ -130,30 +143,61 @@ def test_collection_split_mint_sale_release(w3: Web3, deployed: dict[str, Contra
     assert w3.eth.get_balance(predicted) == royalty - paid < len(people)
 
 
+def test_split_takes_transfer_and_send_within_the_stipend(
+        w3: Web3, deployed: dict[str, Contract]) -> None:
+    """A marketplace paying royalties with `transfer`/`send` (2,300 gas, the split's code
+    cold): the split proxy accepts, logs ReceiveETH, and the money is releasable."""
+    payer_account = w3.eth.accounts[7]
+    people = sorted((Account.create().address for _ in range(2)), key=lambda a: int(a, 16))
+    splits = deployed["splits"]
+    address = splits.functions.predict(people, [600_000, 400_000]).call()
+    _send(w3, splits.functions.create(people, [600_000, 400_000]), payer_account)
+    split = _at(w3, "RoyaltySplitter", address)
+    paid = 0
+    for revert_on_failure in (True, False):
+        tx = w3.eth.send_transaction({"from": payer_account,
+                                      "data": _payer_code(revert_on_failure=revert_on_failure)})
+        payer = w3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
+        call = {"from": payer_account, "to": payer, "value": 10**15,
+                "data": "0x" + "00" * 12 + address[2:].lower()}
+        if not revert_on_failure:  # send: the flag it returns is true
+            assert int.from_bytes(w3.eth.call(call), "big") == 1
+        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(call))
+        assert receipt["status"] == 1
+        (event,) = split.events.ReceiveETH().process_receipt(receipt, errors=DISCARD)
+        assert event["address"] == address and event["args"]["amount"] == 10**15
+        paid += 10**15
+    assert w3.eth.get_balance(address) == paid
+    assert split.functions.totalReceived().call() == paid
+    assert split.functions.releasable(people[0]).call() == paid * 6 // 10
+
+
 def test_refusals_surface_as_custom_errors(w3: Web3, deployed: dict[str, Contract]) -> None:
     creator, stranger = w3.eth.accounts[5:7]
     collection = _new_collection(w3, deployed["collections"], creator, b"\x02" * 32)
     content_hash = hashlib.sha256(b"only once").digest()
-    _send(w3, collection.functions.mint(creator, URI, content_hash, creator, 500), creator)
+    _send(w3, collection.functions.mint(creator, URI, content_hash, NO_BINDING, creator, 500),
+          creator)
 
     with pytest.raises(ContractCustomError) as duplicate:
-        collection.functions.mint(creator, "ipfs://again", content_hash, creator, 500).transact(
-            {"from": creator}
-        )
+        collection.functions.mint(creator, "ipfs://again", content_hash, NO_BINDING, creator,
+                                  500).transact({"from": creator})
     assert duplicate.value.data == _error_data(
         "ContentAlreadyMinted(bytes32)", ["bytes32"], [content_hash]
     )
 
     other_hash = hashlib.sha256(b"not yours").digest()
     with pytest.raises(ContractCustomError) as not_owner:
-        collection.functions.mint(stranger, URI, other_hash, stranger, 500).transact(
+        collection.functions.mint(stranger, URI, other_hash, NO_BINDING, stranger, 500).transact(
             {"from": stranger}
         )
     assert not_owner.value.data == _error_data("NotOwner(address)", ["address"], [stranger])
 
     with pytest.raises(ContractCustomError) as too_high:
-        collection.functions.mint(creator, URI, other_hash, creator, 10_001).call({"from": creator})
-    assert too_high.value.data == _error_data("RoyaltyTooHigh(uint256)", ["uint256"], [10_001])
+        collection.functions.mint(creator, URI, other_hash, NO_BINDING, creator, 10_000).call(
+            {"from": creator})
+    # Below 100 % on-chain (Manifold's rule): a royalty may not take the whole sale.
+    assert too_high.value.data == _error_data("RoyaltyTooHigh(uint256)", ["uint256"], [10_000])
 
     # Unsorted recipients are refused by the split factory.
     a, b = sorted((Account.create().address for _ in range(2)), key=lambda x: int(x, 16))

@@ -34,8 +34,8 @@ contract CollectionHandler {
         bytes32 hash = keccak256(abi.encode(seed, tokenIds.length));
         address to = _eoa(seed);
         address receiver = useDefault ? address(0) : _eoa(seed >> 32);
-        bps = useDefault ? 0 : bps % 10_001;
-        uint256 id = collection.mint(to, "ipfs://x", hash, receiver, bps);
+        bps = useDefault ? 0 : bps % 10_000;
+        uint256 id = collection.mint(to, "ipfs://x", hash, bytes32(0), receiver, bps);
         tokenIds.push(id);
         hashes.push(hash);
         receivers.push(receiver);
@@ -45,7 +45,7 @@ contract CollectionHandler {
     function mintDuplicate(uint256 index) external {
         if (hashes.length == 0) return;
         bytes32 hash = hashes[index % hashes.length];
-        try collection.mint(address(this), "ipfs://dup", hash, address(0), 0) {
+        try collection.mint(address(this), "ipfs://dup", hash, bytes32(0), address(0), 0) {
             ++duplicatesAccepted;
         } catch (bytes memory err) {
             // forge-lint: disable-next-line(unsafe-typecast) -- the selector is the first 4 bytes
@@ -55,7 +55,7 @@ contract CollectionHandler {
 
     function setDefaultRoyalty(uint256 seed, uint256 bps) external {
         address receiver = _eoa(seed);
-        bps = bps % 10_001;
+        bps = bps % 10_000;
         collection.setDefaultRoyalty(receiver, bps);
         (defaultReceiver, defaultBps) = (receiver, bps);
     }

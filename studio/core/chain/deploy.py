@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from studio.core.chain.evm import check_evm_support
 from studio.core.chain.rpc import ChainError
 from studio.core.chain.txstore import TxStatus
 
@@ -87,6 +88,19 @@ async def _confirmed(tm: TransactionManager, tx_id: int, what: str):
     return rec
 
 
+async def _followable(tm: TransactionManager, tx_id: int | None) -> int | None:
+    """``tx_id`` when that earlier deployment can still succeed (sent or in flight), None when
+    it ended without success (refused for lack of funds, replaced, reverted): then it is
+    forgotten and the factory deployed anew, instead of failing on it forever."""
+    if tx_id is None:
+        return None
+    rec = await tm.refresh(tx_id, rebroadcast=False)
+    if rec.status in (TxStatus.FAILED, TxStatus.REPLACED, TxStatus.REVERTED):
+        log.info("deploy: tx #%d ended %s; deploying anew", tx_id, rec.status)
+        return None
+    return tx_id
+
+
 async def ensure_factory(tm: TransactionManager, account: LocalAccount, library,
                          name: str) -> str:
     """The address of factory ``name`` on ``tm``'s chain, deploying it first if needed.
@@ -96,9 +110,10 @@ async def ensure_factory(tm: TransactionManager, account: LocalAccount, library,
     known = book.get(chain_id, name)
     if known and known[0] and await _has_code(tm, known[0]):
         return known[0]
-    if known and known[2] is not None and known[1] == "plain":
+    earlier = await _followable(tm, known[2] if known else None)
+    if earlier is not None and known and known[1] == "plain":
         # A plain deployment was sent before a crash: follow it rather than deploy twice.
-        rec = await _confirmed(tm, known[2], name)
+        rec = await _confirmed(tm, earlier, name)
         receipt = await tm._rpc(tm.w3.eth.get_transaction_receipt(rec.hash))
         address = receipt["contractAddress"]
         book.put(chain_id, name, address=address, method="plain", tx_id=rec.id)
@@ -108,23 +123,27 @@ async def ensure_factory(tm: TransactionManager, account: LocalAccount, library,
     if await _has_code(tm, DETERMINISTIC_DEPLOYER):
         address = create2_address(DETERMINISTIC_DEPLOYER, FACTORY_SALT, code)
         if not await _has_code(tm, address):
-            if known and known[2] is not None:
-                await _confirmed(tm, known[2], name)
+            await check_evm_support(tm)
+            if earlier is not None:
+                await tm.broadcast(earlier)  # saved before a crash: send it (idempotent)
+                await _confirmed(tm, earlier, name)
             else:
                 rec = await tm.prepare(account, to=DETERMINISTIC_DEPLOYER,
-                                       data=FACTORY_SALT + code, purpose=f"deploy {name}")
+                                       data=FACTORY_SALT + code, purpose=f"deploy {name}",
+                                       reuse=True)
                 book.put(chain_id, name, address=None, method="create2", tx_id=rec.id)
                 await tm.broadcast(rec.id)
                 await _confirmed(tm, rec.id, name)
+                earlier = rec.id
             if not await _has_code(tm, address):
                 raise ChainError(f"{name} is not at its predicted address {address} after "
                                  "deployment")
-        book.put(chain_id, name, address=address, method="create2",
-                 tx_id=known[2] if known else None)
+        book.put(chain_id, name, address=address, method="create2", tx_id=earlier)
         log.info("deploy: %s at %s on chain %d (create2)", name, address, chain_id)
         return address
 
-    rec = await tm.prepare(account, to=None, data=code, purpose=f"deploy {name}")
+    await check_evm_support(tm)
+    rec = await tm.prepare(account, to=None, data=code, purpose=f"deploy {name}", reuse=True)
     book.put(chain_id, name, address=None, method="plain", tx_id=rec.id)  # before the send
     await tm.broadcast(rec.id)
     rec = await _confirmed(tm, rec.id, name)

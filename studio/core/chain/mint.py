@@ -17,9 +17,10 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from studio.core.chain.crashpoints import crash_point
+from studio.core.chain.feeplan import FeePlan
 from studio.core.chain.mintstore import MintRecord, MintState, MintStore
 from studio.core.chain.plan import ZERO_ADDRESS, MintError, MintPlan, check_address
 from studio.core.chain.rpc import ChainError
@@ -29,15 +30,12 @@ from studio.core.library import Library
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
+    from studio.core.chain.fees import FeeGuard
     from studio.core.chain.txmanager import TransactionManager
 
 log = logging.getLogger(__name__)
 
-# Gas of each step on anvil (bench/mint.py measures them); used for the fee estimate before
-# the contracts the later steps call exist.
-GAS_NEW_COLLECTION = 260_000
-GAS_NEW_SPLIT = 110_000
-GAS_MINT = 190_000
+FeeEstimate = FeePlan  # the name the mint dialog knows
 
 
 # -- the workflow ---------------------------------------------------------------------------
@@ -50,17 +48,6 @@ def collection_salt(name: str, symbol: str) -> bytes:
     from eth_utils import keccak
 
     return keccak(text=f"{name.strip()}\x00{symbol.strip()}")
-
-
-@dataclass
-class FeeEstimate:
-    gas: int
-    max_fee_per_gas: int
-    steps: list[str] = field(default_factory=list)
-
-    @property
-    def max_cost_wei(self) -> int:
-        return self.gas * self.max_fee_per_gas
 
 
 class MintWorkflow:
@@ -131,33 +118,29 @@ class MintWorkflow:
             title=plan.title.strip(), description=plan.description, royalty_bps=bps,
             collection=check_address(plan.collection) if plan.collection else None,
             new_collection_name=name and name.strip(),
-            new_collection_symbol=symbol and symbol.strip(), split_json=json.dumps(split))
+            new_collection_symbol=symbol and symbol.strip(), split_json=json.dumps(split),
+            soft_binding_id=plan.soft_binding_id.hex() if plan.soft_binding_id else None)
 
-    async def estimate(self, plan: MintPlan) -> FeeEstimate:
-        """An upper bound on the fees: gas of each step that will run, at today's max fee."""
-        _, recipients, allocs = plan.validated()
-        await self.tm.check_chain()
-        max_fee, _tip = await self.tm.fees()
-        factories = await self._known_factories()
-        gas, steps = 0, []
-        if factories is None:
-            gas += 2_500_000
-            steps.append("deploy the factories (first use of this chain)")
-        if plan.new_collection is not None:
-            gas += GAS_NEW_COLLECTION
-            steps.append("create the collection")
-        if len(recipients) > 1:
-            exists = False
-            if factories is not None:
-                splits = self._contract("SplitFactory", factories.split_factory)
-                exists = await self._has_code(
-                    await self._call(splits.functions.predict(recipients, allocs)))
-            if not exists:
-                gas += GAS_NEW_SPLIT + 25_000 * len(recipients)
-                steps.append("create the royalty split")
-        gas += GAS_MINT
-        steps.append("mint the token")
-        return FeeEstimate(gas, max_fee, steps)
+    async def begin(self, plan: MintPlan) -> MintRecord:
+        """:meth:`create`, after asking the chain about this asset's earlier mints: a
+        "minted" record whose token is gone is reported and stepped back, so it is minted
+        again instead of being refused as already minted."""
+        from studio.core.chain.reconcile import reconcile
+
+        await reconcile(self, asset_id=plan.asset_id)
+        return self.create(plan)
+
+    async def estimate(self, plan: MintPlan) -> FeePlan:
+        """Every transaction the mint of ``plan`` will send and the most it can cost (at
+        today's max fee, capped by the chain's fee history and the profile)."""
+        from studio.core.chain.feeplan import mint_fee_plan
+
+        return await mint_fee_plan(self, plan)
+
+    async def estimate_resume(self, records: list[MintRecord]) -> FeePlan:
+        from studio.core.chain.feeplan import resume_fee_plan
+
+        return await resume_fee_plan(self, records)
 
     async def _known_factories(self):
         from studio.core.chain.deploy import known_factories
@@ -173,9 +156,19 @@ class MintWorkflow:
             self.progress(rec, message)
         return rec
 
-    async def run(self, mint_id: int) -> MintRecord:
+    async def run(self, mint_id: int, guard: FeeGuard | None = None) -> MintRecord:
         """Advance the mint until it is minted (or raise). Safe to call again after any
-        failure or crash: it resumes from the persisted state."""
+        failure or crash: it resumes from the persisted state. With ``guard`` (the fees the
+        user confirmed) nothing is signed above them."""
+        previous = self.tm.fee_guard
+        if guard is not None:
+            self.tm.fee_guard = guard
+        try:
+            return await self._run(mint_id)
+        finally:
+            self.tm.fee_guard = previous
+
+    async def _run(self, mint_id: int) -> MintRecord:
         from studio.core.chain.rpc import EndpointUnavailable
         from studio.core.chain.txmanager import BroadcastRejected, RevertError
 
@@ -241,10 +234,14 @@ class MintWorkflow:
             # Replaced or rejected for good: the caller has re-checked the chain; send anew.
             log.warning("mint #%d: %s tx #%d is %s; sending a new one", rec.id, purpose,
                         tx_id, txrec.status)
+        # reuse: a transaction for this very step signed just before a crash (saved, not yet
+        # linked here) is sent, never a second one at the next nonce.
         txrec = await self.tm.prepare(self.account, to=to, data=data, abi=abi,
-                                      purpose=f"{purpose} (mint #{rec.id})")
+                                      purpose=f"{purpose} (mint #{rec.id})", reuse=True)
+        crash_point(f"signed:{purpose}")
         rec = self._set(rec, f"{purpose}: sending {txrec.hash}", **{tx_field: txrec.id})
         await self.tm.broadcast(txrec.id)
+        crash_point(f"broadcast:{purpose}")
         self.progress(rec, f"{purpose}: waiting for {self.tm.profile.confirmations} "
                            "confirmation(s)")
         txrec = await self.tm.wait(txrec.id, timeout=self.wait_timeout,
@@ -274,7 +271,9 @@ class MintWorkflow:
         if rec.collection != address:
             rec = self._set(rec, collection=address)  # known before anything is sent
         if await self._has_code(address):
-            return address  # created before (this mint after a crash, or an earlier one)
+            # Created before (this mint after a crash, or an earlier one).
+            await self._close_stale(rec.collection_tx, "collection")
+            return address
         call = factory.functions.createCollection(
             salt, rec.new_collection_name, rec.new_collection_symbol or "", "", ZERO_ADDRESS, 0)
         await self._send_step(rec, "collection_tx", to=factories.collection_factory,
@@ -310,8 +309,21 @@ class MintWorkflow:
                                   purpose="create split")
             if not await self._has_code(address):
                 raise MintError(f"The split is not at its predicted address {address}")
+        else:
+            await self._close_stale(rec.split_tx, "split")
         self.store.record_split(rec.chain_id, address, rec.split)
         return address
+
+    async def _close_stale(self, tx_id: int | None, what: str) -> None:
+        """The contract exists: bring this step's transaction record up to date by hash, so
+        a row left "pending" by a crash does not stay pending for ever. One that no node
+        ever got is no longer needed and is closed without being sent."""
+        if tx_id is None:
+            return
+        txrec = await self.tm.refresh(tx_id, rebroadcast=False)
+        if txrec.status == TxStatus.SIGNED:
+            self.tm.store.update(tx_id, status=str(TxStatus.FAILED),
+                                 error=f"Not sent: the {what} it would create already exists")
 
     async def token_of(self, collection: str, sha256: str) -> int:
         c = self._contract("StudioCollection", collection)
@@ -326,7 +338,8 @@ class MintWorkflow:
             bps = rec.royalty_bps if rec.royalty_receiver else 0
             c = self._contract("StudioCollection", rec.collection)
             call = c.functions.mint(self.account.address, rec.token_uri,
-                                    bytes.fromhex(rec.sha256), receiver, bps)
+                                    bytes.fromhex(rec.sha256), rec.soft_binding, receiver,
+                                    bps)
             if rec.mint_tx is not None:
                 txrec = await self.tm.wait(rec.mint_tx, timeout=self.wait_timeout,
                                            poll_interval=self.poll_interval)
@@ -359,68 +372,37 @@ class MintWorkflow:
         if rec.mint_tx is not None:
             txrec = self.tm.store.get(rec.mint_tx)
             confirmations = txrec.confirmations if txrec else 0
-        rec = self._set(rec, f"minted: token {token} in {rec.collection}",
-                        state=MintState.MINTED, token_id=token, confirmations=confirmations,
-                        error=None)
-        self.library.set_minted(rec.asset_id, time.time())
+        # The mint row and the library's minted flag in one transaction: a crash can leave
+        # neither or both, never a minted token the library does not show.
+        rec = self.store.update(rec.id, state=MintState.MINTED, token_id=token,
+                                confirmations=confirmations, error=None,
+                                minted_at=time.time())
+        crash_point("minted")
+        message = f"minted: token {token} in {rec.collection}"
+        log.info("mint #%d: %s", rec.id, message)
+        self.progress(rec, message)
         return rec
 
     async def recheck(self, mint_id: int) -> MintRecord:
         """Notice a reorg after the fact: if the token (or the contracts it needs) vanished
-        from the chain, step back and re-send (the persisted raw transactions first)."""
-        rec = self.store.get(mint_id)
-        if rec.state != MintState.MINTED:
-            return rec
-        await self.tm.check_chain()
-        for tx_field in ("collection_tx", "split_tx", "mint_tx"):
-            tx_id = getattr(rec, tx_field)
-            txrec = self.tm.store.get(tx_id) if tx_id is not None else None
-            if txrec is None or txrec.status != TxStatus.CONFIRMED:
-                continue
-            receipt = await self._receipt(txrec.hash)
-            if receipt is None or _hex(receipt["blockHash"]) != txrec.block_hash:
-                # Let the manager's reorg handling see it again (it re-broadcasts raw bytes).
-                self.tm.store.update(tx_id, status=str(TxStatus.INCLUDED))
-        back = None
-        if not await self._has_code(rec.collection or ZERO_ADDRESS) or (
-                rec.split_address and not await self._has_code(rec.split_address)):
-            back = MintState.PUBLISHED
-        elif await self.token_of(rec.collection or "", rec.sha256) == 0:
-            back = MintState.MINTING
-        if back is None:
-            if rec.mint_tx is not None:
-                txrec = await self.tm.refresh(rec.mint_tx)
-                return self._set(rec, confirmations=txrec.confirmations)
-            return rec
-        self.library.set_minted(rec.asset_id, None)
-        rec = self._set(rec, "the chain reorganised: the token is gone; minting again",
-                        state=back, token_id=None, confirmations=0,
-                        error="A chain reorganisation removed the token; re-sent")
-        return await self.run(rec.id)
+        from the chain, step back and mint again (the persisted raw transactions first)."""
+        from studio.core.chain.reconcile import reconcile
 
-    async def _receipt(self, tx_hash: str):
-        from web3.exceptions import TransactionNotFound
+        lost = await reconcile(self, mint_ids=[mint_id])
+        if lost and lost[0].account == self.account.address:
+            return await self.run(mint_id)
+        return self.store.get(mint_id)
 
-        try:
-            return await self.tm._rpc(self.tm.w3.eth.get_transaction_receipt(tx_hash))
-        except TransactionNotFound:
-            return None
+    def open_records(self) -> list[MintRecord]:
+        """This account's unfinished mints on this chain."""
+        return [r for r in self.store.open_mints(self.tm.profile.chain_id)
+                if r.account == self.account.address]
 
-    async def resume_all(self) -> list[MintRecord]:
+    async def resume_all(self, guard: FeeGuard | None = None) -> list[MintRecord]:
         """Resume every unfinished mint of this account on this chain (after a restart)."""
-        out = []
-        for rec in self.store.open_mints(self.tm.profile.chain_id):
-            if rec.account == self.account.address:
-                out.append(await self.run(rec.id))
-        return out
+        return [await self.run(rec.id, guard) for rec in self.open_records()]
 
 
 def _calldata(call) -> bytes:
     return bytes.fromhex(call._encode_transaction_data().removeprefix("0x"))
-
-
-def _hex(value: Any) -> str:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    return str(value).lower()
 

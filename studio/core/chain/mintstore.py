@@ -62,6 +62,13 @@ class MintRecord:
     error: str | None
     created_at: float
     updated_at: float
+    soft_binding_id: str | None = None  # hex, up to 32 bytes
+
+    @property
+    def soft_binding(self) -> bytes:
+        """The bytes32 the contract records (zero when the mint has no soft binding)."""
+        raw = bytes.fromhex(self.soft_binding_id) if self.soft_binding_id else b""
+        return raw.ljust(32, b"\x00")
 
     @classmethod
     def from_row(cls, row) -> MintRecord:
@@ -99,7 +106,11 @@ class MintStore:
                                    tuple(fields.values())).lastrowid
         return self.get(mint_id)
 
-    def update(self, mint_id: int, **fields: Any) -> MintRecord:
+    _UNSET = object()
+
+    def update(self, mint_id: int, *, minted_at: Any = _UNSET, **fields: Any) -> MintRecord:
+        """Write ``fields``; with ``minted_at`` (a time, or None) the asset's minted flag in
+        the library changes in the same transaction."""
         if "state" in fields:
             fields["state"] = str(fields["state"])
         if fields.get("token_id") is not None:
@@ -108,7 +119,15 @@ class MintStore:
         sets = ", ".join(f"{k} = ?" for k in fields)
         with self.library.transaction() as conn:
             conn.execute(f"UPDATE mints SET {sets} WHERE id = ?", (*fields.values(), mint_id))
+            if minted_at is not self._UNSET:
+                conn.execute("UPDATE assets SET minted_at = ? WHERE id ="
+                             " (SELECT asset_id FROM mints WHERE id = ?)", (minted_at, mint_id))
         return self.get(mint_id)
+
+    def minted_on(self, chain_id: int) -> list[MintRecord]:
+        rows = self.library.query("SELECT * FROM mints WHERE chain_id = ? AND state = 'minted'"
+                                  " ORDER BY id", (chain_id,))
+        return [MintRecord.from_row(r) for r in rows]
 
     def get(self, mint_id: int) -> MintRecord:
         rows = self.library.query("SELECT * FROM mints WHERE id = ?", (mint_id,))

@@ -84,8 +84,9 @@ def allocations(entries: Sequence[SplitEntry]) -> tuple[list[str], list[int]]:
 def royalty_bps(percent: Decimal, *, allow_high: bool = False) -> int:
     if percent < 0:
         raise MintError("The royalty must not be negative")
-    if percent > 100:
-        raise MintError("The royalty cannot be more than 100 %")
+    if percent >= 100:
+        # The collection contract holds royalties below 100 % too (Manifold's rule).
+        raise MintError("The royalty must stay below 100 % of the sale")
     if percent > DEFAULT_ROYALTY_CAP and not allow_high:
         raise MintError(f"A royalty of {percent} % is above the usual {DEFAULT_ROYALTY_CAP} % "
                         "cap; confirm it deliberately (--allow-high-royalty) to use it")
@@ -105,6 +106,9 @@ class MintPlan:
     new_collection: tuple[str, str] | None = None  # (name, symbol)
     royalty_percent: Decimal = Decimal("0")
     allow_high_royalty: bool = False
+    # A watermark's soft-binding id, recorded on-chain in the ContentMinted event (indexed)
+    # so the token can be found from a copy that lost its metadata; None records zero.
+    soft_binding_id: bytes | None = None
 
     def validated(self) -> tuple[int, list[str], list[int]]:
         """(royalty bps, recipients, allocations) or MintError."""
@@ -120,6 +124,8 @@ class MintPlan:
                 raise MintError("A collection symbol is short and has no spaces (e.g. STUDIO)")
         else:
             check_address(self.collection or "", what="collection address")
+        if self.soft_binding_id is not None and not 0 < len(self.soft_binding_id) <= 32:
+            raise MintError("A soft-binding id is 1 to 32 bytes")
         bps = royalty_bps(self.royalty_percent, allow_high=self.allow_high_royalty)
         recipients, allocs = allocations(self.split)
         return bps, recipients, allocs

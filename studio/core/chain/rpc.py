@@ -25,6 +25,10 @@ class EndpointUnavailable(ChainError):
     """The RPC endpoint could not be reached (retry later; nothing was lost)."""
 
 
+class NotJsonRpc(ChainError):
+    """Something answers at the URL, but not JSON-RPC (a web page, an HTTP error status)."""
+
+
 class ChainIdMismatch(ChainError):
     def __init__(self, expected: int, actual: int, url: str) -> None:
         super().__init__(
@@ -44,10 +48,44 @@ def connection_error(url: str, exc: BaseException) -> EndpointUnavailable:
     return EndpointUnavailable(f"Cannot reach the RPC endpoint {redact_url(url)}: {reason}")
 
 
+# Statuses that say "try again" (overload, a gateway without its node) rather than "wrong URL".
+_TRANSIENT_HTTP = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+def not_json_rpc(url: str, exc: BaseException) -> NotJsonRpc | None:
+    """The error for an HTTP server that is not a JSON-RPC endpoint, or None. An HTTP status
+    (501 from a plain web server, 404, 403) or a body that is not JSON (an HTML page) means
+    the server was reached: saying "Cannot reach" would send the user the wrong way."""
+    import json
+
+    import aiohttp
+
+    where = redact_url(url)
+    if isinstance(exc, aiohttp.ClientResponseError) and exc.status in _TRANSIENT_HTTP:
+        return None  # a gateway whose node is down, or rate limiting: retry later
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return NotJsonRpc(f"{where} is not a JSON-RPC endpoint: it answered HTTP {exc.status}"
+                          f"{f' ({exc.message})' if exc.message else ''}. Check the RPC URL.")
+    if isinstance(exc, json.JSONDecodeError):
+        return NotJsonRpc(f"{where} is not a JSON-RPC endpoint: its answer is not JSON "
+                          "(a web page?). Check the RPC URL.")
+    return None
+
+
 def is_connection_failure(exc: BaseException) -> bool:
     import aiohttp
 
     return isinstance(exc, aiohttp.ClientError | OSError | TimeoutError)
+
+
+def endpoint_error(url: str, exc: BaseException) -> ChainError | None:
+    """What an RPC transport failure means for the user, or None for other errors."""
+    wrong = not_json_rpc(url, exc)
+    if wrong is not None:
+        return wrong
+    if is_connection_failure(exc):
+        return connection_error(url, exc)
+    return None
 
 
 def connect(url: str, timeout: float = DEFAULT_TIMEOUT_S) -> AsyncWeb3:
@@ -60,8 +98,8 @@ async def fetch_chain_id(w3: AsyncWeb3, url: str) -> int:
     try:
         return int(await w3.eth.chain_id)
     except Exception as exc:
-        if is_connection_failure(exc):
-            raise connection_error(url, exc) from exc
+        if (err := endpoint_error(url, exc)) is not None:
+            raise err from exc
         raise ChainError(f"{redact_url(url)} did not answer eth_chainId: {exc}") from exc
 
 
@@ -99,8 +137,8 @@ async def test_connection(url: str, expected_chain_id: int,
             latency = (time.perf_counter() - start) * 1000
             client = str(await w3.client_version)
         except Exception as exc:
-            if is_connection_failure(exc):
-                raise connection_error(url, exc) from exc
+            if (err := endpoint_error(url, exc)) is not None:
+                raise err from exc
             raise ChainError(f"{redact_url(url)} answered badly: {exc}") from exc
         return ConnectionReport(redact_url(url), chain_id, expected_chain_id, block,
                                 round(latency, 1), client)

@@ -87,4 +87,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX mints_asset ON mints(asset_id, chain_id);
     CREATE INDEX mints_state ON mints(state);
     """,
+    # 2 -> 3: the watermark soft-binding id a mint records on-chain (hex; NULL = none)
+    """
+    ALTER TABLE mints ADD COLUMN soft_binding_id TEXT;
+    """,
 ]

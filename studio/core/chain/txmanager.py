@@ -21,8 +21,7 @@ from studio.core.chain.rpc import (
     EndpointUnavailable,
     check_chain_id,
     connect,
-    connection_error,
-    is_connection_failure,
+    endpoint_error,
 )
 from studio.core.chain.txstore import TxRecord, TxStatus, TxStore
 from studio.core.library import Library
@@ -30,6 +29,8 @@ from studio.core.settings import ChainProfile
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
+
+    from studio.core.chain.fees import FeeGuard, FeeQuote
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ class TransactionManager:
         self.url = url
         self.store = TxStore(library)
         self.w3 = connect(url, timeout)
+        # Set while the user's fee confirmation holds (a mint): signing above it stops.
+        self.fee_guard: FeeGuard | None = None
 
     async def __aenter__(self) -> TransactionManager:
         return self
@@ -97,25 +100,23 @@ class TransactionManager:
         try:
             return await coro
         except Exception as exc:
-            if is_connection_failure(exc):
-                raise connection_error(self.url, exc) from exc
+            if (err := endpoint_error(self.url, exc)) is not None:
+                raise err from exc
             raise
 
     async def check_chain(self) -> None:
         await check_chain_id(self.w3, self.profile.chain_id, self.url)
 
+    async def fee_quote(self) -> FeeQuote:
+        from studio.core.chain.fees import quote
+
+        return await quote(self)
+
     async def fees(self) -> tuple[int, int]:
-        """(maxFeePerGas, maxPriorityFeePerGas) for the next block: room for the base fee
-        to double, plus the node's suggested tip."""
-        block = await self._rpc(self.w3.eth.get_block("latest"))
-        base = int(block.get("baseFeePerGas") or 0)
-        try:
-            tip = int(await self._rpc(self.w3.eth.max_priority_fee))
-        except EndpointUnavailable:
-            raise
-        except Exception:  # a node without eth_maxPriorityFeePerGas
-            tip = 10**9
-        return 2 * base + tip, tip
+        """(maxFeePerGas, maxPriorityFeePerGas) for the next block, bounded by the chain's
+        recent fee history and the profile's maximum (see studio.core.chain.fees)."""
+        q = await self.fee_quote()
+        return q.max_fee_per_gas, q.tip
 
     async def dry_run(self, tx: dict[str, Any], abi: Sequence[dict] | None = None) -> int:
         """``eth_call`` then ``estimate_gas``; returns the gas estimate or raises RevertError."""
@@ -142,6 +143,13 @@ class TransactionManager:
     def _sign_and_persist(self, account: LocalAccount, tx: dict[str, Any], purpose: str,
                           replaces: int | None = None) -> TxRecord:
         signed = account.sign_transaction(tx)
+        same = self.store.by_hash(_hex(signed.hash))
+        if same is not None:
+            # Byte-identical to one signed before (a retry after the node refused it, say for
+            # insufficient funds): the same transaction, so the same record.
+            if same.status == TxStatus.FAILED:
+                return self.store.update(same.id, status=str(TxStatus.SIGNED), error=None)
+            return same
         return self.store.insert(
             profile=self.profile.id, chain_id=self.profile.chain_id, from_addr=account.address,
             to_addr=tx.get("to"), nonce=tx["nonce"], value=tx.get("value", 0),
@@ -154,8 +162,15 @@ class TransactionManager:
 
     async def prepare(self, account: LocalAccount, *, to: str | None, value: int = 0,
                       data: bytes | str = b"", purpose: str = "",
-                      abi: Sequence[dict] | None = None, gas: int | None = None) -> TxRecord:
-        """Check, dry-run, sign and persist (status ``signed``); nothing is broadcast."""
+                      abi: Sequence[dict] | None = None, gas: int | None = None,
+                      reuse: bool = False) -> TxRecord:
+        """Check, dry-run, sign and persist (status ``signed``); nothing is broadcast.
+
+        Saved transactions of this account that no node has accepted yet are broadcast
+        first (each holds a nonce; signing past one leaves a gap). With ``reuse`` (an
+        idempotent step: a deployment, a mint) an open transaction with the same recipient,
+        value and data, e.g. one signed just before a crash, is returned instead of a new
+        one."""
         from web3 import AsyncWeb3
 
         await self.check_chain()  # before anything is signed
@@ -166,6 +181,11 @@ class TransactionManager:
         if value < 0:
             raise ChainError("The value must not be negative")
         data_bytes = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else data
+        if reuse and (same := await self._reusable(account.address, to, value,
+                                                    data_bytes)) is not None:
+            log.info("tx #%d: the same %s was signed before; reusing it", same.id, purpose)
+            return same
+        await self.settle_unsent(account.address)
         call = {"from": account.address, "value": value, "data": data_bytes}
         if to is not None:
             call["to"] = to
@@ -174,12 +194,40 @@ class TransactionManager:
             # Plain transfers cost exactly their estimate; contract calls get headroom.
             gas = estimate if not data_bytes else estimate + estimate // 5
         max_fee, tip = await self.fees()
+        if self.fee_guard is not None:
+            self.fee_guard.check(gas, max_fee)  # before the key is used
         tx = {**call, "gas": gas, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip,
               "nonce": await self._next_nonce(account.address),
               "chainId": self.profile.chain_id, "type": 2}
         rec = self._sign_and_persist(account, tx, purpose)
+        if self.fee_guard is not None:
+            self.fee_guard.commit(rec.id, gas, max_fee)
         log.info("tx #%d signed: %s nonce %d (%s)", rec.id, rec.hash, rec.nonce, purpose)
         return rec
+
+    async def _reusable(self, sender: str, to: str | None, value: int,
+                        data: bytes) -> TxRecord | None:
+        wanted = "0x" + data.hex()
+        for rec in self.store.open_from(self.profile.chain_id, sender):
+            if (rec.to_addr or None) != to or rec.value != value or rec.data.lower() != wanted:
+                continue
+            rec = await self.refresh(rec.id, rebroadcast=False)
+            if rec.status not in (TxStatus.REPLACED, TxStatus.FAILED, TxStatus.REVERTED):
+                return rec
+        return None
+
+    async def settle_unsent(self, sender: str) -> list[TxRecord]:
+        """Broadcast (in nonce order) every saved transaction of ``sender`` that no node has
+        accepted yet, e.g. one signed just before a crash. One the node refuses for good is
+        marked failed and frees its nonce; one whose nonce was taken is marked replaced."""
+        out = []
+        for rec in self.store.unsent(self.profile.chain_id, sender):
+            try:
+                out.append(await self.refresh(rec.id))
+            except BroadcastRejected as exc:
+                log.warning("tx #%d: %s", rec.id, exc)
+                out.append(self._get(rec.id))
+        return out
 
     async def send(self, account: LocalAccount, *, to: str | None, value: int = 0,
                    data: bytes | str = b"", purpose: str = "",
@@ -229,8 +277,9 @@ class TransactionManager:
         from web3.exceptions import TransactionNotFound
 
         rec = self._get(tx_id)
-        if rec.status in (TxStatus.CONFIRMED, TxStatus.REVERTED, TxStatus.REPLACED,
-                          TxStatus.FAILED):
+        # Confirmed and reverted are asked again too: a reorg or a reset chain can take
+        # back what the library believes.
+        if rec.status in (TxStatus.REPLACED, TxStatus.FAILED):
             return rec
         try:
             receipt = await self._rpc(self.w3.eth.get_transaction_receipt(rec.hash))
@@ -264,6 +313,16 @@ class TransactionManager:
         if changes:
             rec = self.store.update(rec.id, **changes)
         if rebroadcast:
+            pending_nonce = int(await self._rpc(
+                self.w3.eth.get_transaction_count(rec.from_addr, "pending")))
+            if rec.nonce > pending_nonce and not self.store.open_nonces_between(
+                    rec.chain_id, rec.from_addr, pending_nonce, rec.nonce):
+                # Nothing of ours can fill the nonces before it (the chain was reset, or
+                # another wallet spent them): sent now, it would wait behind the gap forever.
+                return self.store.update(
+                    rec.id, status=str(TxStatus.FAILED),
+                    error=f"No longer on the chain, and its nonce {rec.nonce} is ahead of the "
+                          f"account's next nonce {pending_nonce}; it was not re-sent")
             log.info("tx #%d unknown to the node; rebroadcasting its raw bytes", rec.id)
             return await self.broadcast(rec.id)
         return rec

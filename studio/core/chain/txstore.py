@@ -135,3 +135,29 @@ class TxStore:
             f"SELECT MAX(nonce) FROM transactions WHERE chain_id = ? AND from_addr = ?"
             f" AND status NOT IN ({marks})", (chain_id, from_addr, *map(str, FINAL)))
         return rows[0][0]
+
+    def open_from(self, chain_id: int, from_addr: str) -> list[TxRecord]:
+        """Non-final transactions of one sender, by nonce."""
+        marks = ", ".join("?" for _ in FINAL)
+        rows = self.library.query(
+            f"SELECT * FROM transactions WHERE chain_id = ? AND from_addr = ?"
+            f" AND status NOT IN ({marks}) ORDER BY nonce, id",
+            (chain_id, from_addr, *map(str, FINAL)))
+        return [TxRecord.from_row(r) for r in rows]
+
+    def unsent(self, chain_id: int, from_addr: str) -> list[TxRecord]:
+        """Signed and saved, never accepted by a node, by nonce."""
+        rows = self.library.query(
+            "SELECT * FROM transactions WHERE chain_id = ? AND from_addr = ? AND status = ?"
+            " ORDER BY nonce, id", (chain_id, from_addr, str(TxStatus.SIGNED)))
+        return [TxRecord.from_row(r) for r in rows]
+
+    def open_nonces_between(self, chain_id: int, from_addr: str, low: int,
+                            high: int) -> bool:
+        """Whether an open transaction of ours holds a nonce in [low, high)."""
+        marks = ", ".join("?" for _ in FINAL)
+        rows = self.library.query(
+            f"SELECT 1 FROM transactions WHERE chain_id = ? AND from_addr = ? AND nonce >= ?"
+            f" AND nonce < ? AND status NOT IN ({marks}) LIMIT 1",
+            (chain_id, from_addr, low, high, *map(str, FINAL)))
+        return bool(rows)
