@@ -37,6 +37,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--account", help="wallet account address or label (default: active)")
     m.add_argument("--resume", action="store_true",
                    help="resume every unfinished mint on the chain instead")
+    m.add_argument("--max-fee", metavar="AMOUNT",
+                   help="the most all its transactions may cost together, in the chain's "
+                   "currency (e.g. 0.01); accepts the fees without asking when they fit")
+    m.add_argument("--yes", action="store_true",
+                   help="accept the fees shown without asking")
+    m.add_argument("--soft-binding", metavar="HEX",
+                   help="a watermark's soft-binding id (up to 32 bytes, hex) to record "
+                   "on-chain with the token")
     m.add_argument("--json", action="store_true", help="machine-readable result")
     m.set_defaults(func=_mint)
 
@@ -146,16 +154,62 @@ def _plan(args, asset, me: str):
         new = (name, symbol)
     elif not args.collection:
         new = ("Provenance Studio", "STUDIO")  # the creator's default collection
+    binding = None
+    if args.soft_binding:
+        try:
+            binding = bytes.fromhex(args.soft_binding.removeprefix("0x"))
+        except ValueError as exc:
+            raise MintError(f"--soft-binding {args.soft_binding!r} is not hex") from exc
     return MintPlan(asset_id=asset.id, title=args.title or asset.title or asset.original_name,
                     description=args.description, collection=args.collection,
                     new_collection=new, royalty_percent=parse_percent(args.royalty, "royalty"),
-                    allow_high_royalty=args.allow_high_royalty, split=tuple(split))
+                    allow_high_royalty=args.allow_high_royalty, split=tuple(split),
+                    soft_binding_id=binding)
+
+
+def _max_fee_wei(args) -> int | None:
+    from decimal import Decimal, InvalidOperation
+
+    if args.max_fee is None:
+        return None
+    try:
+        amount = Decimal(args.max_fee)
+    except InvalidOperation as exc:
+        raise _fail(f"--max-fee {args.max_fee!r} is not a number") from exc
+    if not amount.is_finite() or amount <= 0:
+        raise _fail("--max-fee must be a positive amount")
+    return int(amount * 10**18)
+
+
+def _confirm(args, fee_plan, max_fee_wei: int | None):
+    """Print the plan (stderr) and return the FeeGuard the user accepted, or raise."""
+    from studio.core.chain.fees import ether
+
+    print("\n".join(fee_plan.lines()), file=sys.stderr, flush=True)
+    if max_fee_wei is not None:
+        if fee_plan.max_total_wei > max_fee_wei:
+            raise _fail(f"The fees could reach {ether(fee_plan.max_total_wei)} "
+                        f"{fee_plan.currency}, above --max-fee {args.max_fee}. Nothing was "
+                        "sent.")
+        return fee_plan.guard(max_fee_wei)
+    if args.yes:
+        return fee_plan.guard()
+    try:
+        answer = input(f"Send {len(fee_plan.txs)} transaction(s) for at most "
+                       f"{ether(fee_plan.max_total_wei)} {fee_plan.currency}? [y/N] ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise _fail("Not confirmed: nothing was sent. (Pass --yes or --max-fee AMOUNT to "
+                    "confirm without a prompt.)")
+    return fee_plan.guard()
 
 
 def _mint(args: argparse.Namespace, ctx) -> int:
 
     if not args.target and not args.resume:
         raise _fail("give FILE_OR_ASSET to mint, or --resume")
+    args.max_fee_wei = _max_fee_wei(args)
     try:
         settings, profile = _profile(ctx, args.chain)
         account = _account(ctx, settings, args.account)
@@ -182,13 +236,27 @@ async def _mint_async(args, ctx, library, settings, profile, account):
             print(f"mint #{rec.id}: {message}", file=sys.stderr, flush=True)
 
     async with _connected(ctx, library, settings, profile) as tm:
+        from studio.core.chain.reconcile import reconcile
+
         flow = MintWorkflow(library, tm, account, progress=progress)
+        await tm.resume_pending()
+        # The library against the chain first: a token that is gone is reported (progress)
+        # and its mint stepped back, so it can be minted again.
+        lost = await reconcile(flow)
         if args.resume:
-            await tm.resume_pending()
-            return await flow.resume_all()
+            records = flow.open_records()
+            if not records:
+                return []
+            guard = _confirm(args, await flow.estimate_resume(records), args.max_fee_wei)
+            return await flow.resume_all(guard)
         asset = _resolve_asset(library, args.target)
-        rec = flow.create(_plan(args, asset, account.address))
-        return [await flow.run(rec.id)]
+        # The draft (local, refused when the file is minted on this chain) before the fees:
+        # nobody is asked to accept fees for a mint that cannot happen.
+        rec = await flow.begin(_plan(args, asset, account.address))
+        if lost and rec.id in {r.id for r in lost}:
+            print(f"mint #{rec.id}: minting again (the token was gone)", file=sys.stderr)
+        guard = _confirm(args, await flow.estimate_resume([rec]), args.max_fee_wei)
+        return [await flow.run(rec.id, guard)]
 
 
 def _royalties_list(args: argparse.Namespace, ctx) -> int:

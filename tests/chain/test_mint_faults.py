@@ -155,7 +155,7 @@ async def test_killed_between_broadcast_and_receipt_resumes(anvil, paths, librar
     file.write_bytes(os.urandom(80))
     w3 = Web3(Web3.HTTPProvider(anvil.url))
     env = {**os.environ, "PYTHONPATH": REPO}
-    cmd = [sys.executable, "-m", "studio", "mint", str(file), "--title", "Killed",
+    cmd = [sys.executable, "-m", "studio", "mint", str(file), "--yes", "--title", "Killed",
            "--new-collection", "Kill Tests:KILL", "--royalty", "5", "--chain", profile.id,
            "--split", f"{Account.create().address}=40"]
     w3.provider.make_request("evm_setAutomine", [False])
@@ -184,7 +184,7 @@ async def test_killed_between_broadcast_and_receipt_resumes(anvil, paths, librar
     assert rec.state == MintState.MINTING and library.minted_ids() == set()
     w3.provider.make_request("evm_mine", [])  # the chain moves on without the app
 
-    out = subprocess.run([*cmd[:4], "--resume", "--chain", profile.id, "--json"], env=env,
+    out = subprocess.run([*cmd[:4], "--resume", "--yes", "--chain", profile.id, "--json"], env=env,
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     (result,) = json.loads(out.stdout)

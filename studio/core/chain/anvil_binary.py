@@ -113,8 +113,11 @@ def start_anvil(
     host: str = "127.0.0.1",
     timeout: float = 30.0,
     attempts: int = 3,
+    detached: bool = False,
 ) -> AnvilProcess:
-    """Start anvil on a free loopback port and wait until it answers RPC."""
+    """Start anvil on a free loopback port and wait until it answers RPC. ``detached``: in a
+    session of its own, so a terminal's Ctrl+C or the starter's death does not end it (the
+    Sandbox node outlives the client that happened to start it)."""
     binary = binary or find_anvil()
     if binary is None:
         raise FileNotFoundError(f"anvil not found (set {ENV_VAR} or run npm ci in contracts/)")
@@ -128,6 +131,7 @@ def start_anvil(
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=errors,
+                start_new_session=detached,
             )
             node = AnvilProcess(process, f"http://{host}:{port}", port)
             deadline = time.monotonic() + timeout
