@@ -22,7 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--preset", choices=[x.key for x in PRESETS],
                      help="fill chain id, currency and explorer for a known chain")
     add.add_argument("--name", help="display name (default: the preset's)")
-    add.add_argument("--rpc-url", required=True, help="the endpoint, e.g. https://…/v3/KEY")
+    add.add_argument("--rpc-url", metavar="URL",
+                     help="only for a URL with nothing after the host (e.g. a local node); "
+                     "otherwise leave it out and paste the URL at the prompt or pipe it on "
+                     "stdin: a key in the command line lands in shell history and the "
+                     "process list")
     add.add_argument("--chain-id", type=int, help="expected chain id (required without preset)")
     add.add_argument("--confirmations", type=int, help="blocks to wait before final")
     add.add_argument("--explorer", default="", help="block explorer base URL")
@@ -76,11 +80,35 @@ def _list(args: argparse.Namespace, ctx) -> int:
     return 0
 
 
+def _read_rpc_url(args) -> str:
+    """The RPC URL from --rpc-url (no secret allowed there), a hidden prompt or stdin."""
+    import getpass
+    import sys
+
+    from studio.core.chain.profiles import ProfileError
+    from studio.core.redact import redact_url, url_has_secret
+
+    if args.rpc_url is not None:
+        if url_has_secret(args.rpc_url):
+            raise ProfileError(
+                f"{redact_url(args.rpc_url)}: an RPC URL with anything after the host (an API "
+                "key) is never taken from the command line, where shell history and the "
+                "process list keep it. Leave out --rpc-url and paste the URL at the prompt, "
+                "or pipe it: `studio chain add ... < url.txt`.")
+        return args.rpc_url
+    tty = sys.stdin.isatty()
+    url = getpass.getpass("RPC URL (not shown): ") if tty else sys.stdin.readline()
+    if not url.strip():
+        raise ProfileError("No RPC URL given: paste it at the prompt or pipe it on stdin")
+    return url.strip()
+
+
 def _add(args: argparse.Namespace, ctx) -> int:
     from studio.core.chain.profiles import ProfileError
 
     settings, profiles = _profiles(ctx)
     try:
+        args.rpc_url = _read_rpc_url(args)
         if args.preset:
             if args.chain_id is not None:
                 from studio.core.chain.profiles import preset

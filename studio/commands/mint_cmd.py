@@ -341,8 +341,20 @@ def _fund(args: argparse.Namespace, ctx) -> int:
     return 0
 
 
-def lookup_token(ctx, settings, profile_id: str, file: Path):
-    """The token holding ``file`` on chain ``profile_id`` (for ``studio verify --chain``)."""
+def bound_wallet(file: Path) -> str | None:
+    """The wallet the file's credentials bind (a valid binding only), or None."""
+    from studio.core.provenance.reader import read_report
+
+    try:
+        attestation = read_report(file).attestation or {}
+    except Exception:  # unreadable credentials: no creator to prefer
+        return None
+    return attestation.get("address") if attestation.get("matches") else None
+
+
+def lookup_token(ctx, settings, profile_id: str, file: Path, creator: str | None = None):
+    """The token holding ``file`` on chain ``profile_id`` (for ``studio verify --chain``),
+    preferring the collection of the wallet bound in the file's credentials."""
     import hashlib
 
     from studio.core.chain.lookup import find_token
@@ -351,10 +363,11 @@ def lookup_token(ctx, settings, profile_id: str, file: Path):
     async def go(library, profile):
         async with _connected(ctx, library, settings, profile) as tm:
             await tm.check_chain()
-            return await find_token(tm, library, sha)
+            return await find_token(tm, library, sha, creator=creator)
 
     try:
         sha = hashlib.sha256(file.read_bytes()).hexdigest()
+        creator = creator or bound_wallet(file)
         profile = ChainProfiles(settings).get(profile_id)
         with ctx.library() as library:
             return asyncio.run(go(library, profile))
@@ -367,12 +380,18 @@ def lookup_token(ctx, settings, profile_id: str, file: Path):
 def format_token(token, profile_id: str) -> str:
     if token is None:
         return f"\nOn chain {profile_id}: no token holds this exact file."
-    lines = [f"\nOn chain {profile_id}: minted",
+    whose = ("the creator's collection (the wallet bound in the credentials)"
+             if token.by_creator else "the earliest collection holding it")
+    lines = [f"\nOn chain {profile_id}: minted, in {whose}",
              f"  collection   {token.collection} ({token.collection_name})",
+             f"  owned by     {token.collection_owner} (since block {token.first_block})",
              f"  token id     {token.token_id}",
              f"  owner        {token.owner}",
              f"  token URI    {token.token_uri}",
              f"  royalty      {token.royalty_percent:g}% to {token.royalty_receiver}"]
     for address, percent in token.split:
         lines.append(f"    split      {address}  {percent:g}%")
+    for copy in token.copies:
+        lines.append(f"  copy         {copy.collection} owned by {copy.collection_owner}, "
+                     f"since block {copy.first_block}")
     return "\n".join(lines)

@@ -187,8 +187,14 @@ def _export(args: argparse.Namespace, ctx) -> int:
         password = _read_line("Keystore password: ")
     else:
         password = _read_line("New keystore password: ")
-        if sys.stdin.isatty() and getpass.getpass("Repeat the password: ") != password:
-            raise CliError("the passwords do not match; nothing was written")
+    # The same rule as the GUI's export dialog, before anything is asked again or written.
+    from studio.core.wallet.validation import keystore_password_problem
+
+    if problem := keystore_password_problem(password):
+        raise CliError(f"{problem} Nothing was written.")
+    if not args.password_stdin and sys.stdin.isatty() and \
+            getpass.getpass("Repeat the password: ") != password:
+        raise CliError("the passwords do not match; nothing was written")
     path = _run(lambda: svc.write_keystore(account.address, password, args.out, args.force))
     print(f"exported {account.address} to {path} (keystore v3, scrypt). Keep the password: "
           "the file cannot be opened without it.")

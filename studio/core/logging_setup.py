@@ -1,4 +1,5 @@
-"""Rotating log files in the log dir, and native crash dumps via faulthandler."""
+"""Rotating log files in the log dir, native crash dumps via faulthandler, and URL redaction
+for every log record (web3 and aiohttp log full RPC URLs, API keys included)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,42 @@ from pathlib import Path
 from typing import TextIO
 
 _crash_file: TextIO | None = None
+
+
+class RedactUrls(logging.Filter):
+    """Rewrites a record so no URL in it shows more than ``scheme://host/***``.
+
+    Python consults a logger's filters only for records logged on that very logger, not for
+    records propagating up from ``web3.providers...``; a handler's filters see every record
+    it emits. So this sits on the root logger *and* on each of its handlers."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from studio.core.redact import redact_urls
+
+        message = record.getMessage()
+        cleaned = redact_urls(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_urls(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_urls(record.stack_info)
+        return True
+
+
+def install_redaction(logger: logging.Logger | None = None) -> RedactUrls:
+    """Put one RedactUrls on ``logger`` (default: root) and on each of its handlers."""
+    logger = logger or logging.getLogger()
+    existing = [f for f in logger.filters if isinstance(f, RedactUrls)]
+    flt = existing[0] if existing else RedactUrls()
+    if not existing:
+        logger.addFilter(flt)
+    for handler in logger.handlers:
+        if not any(isinstance(f, RedactUrls) for f in handler.filters):
+            handler.addFilter(flt)
+    return flt
 
 
 def setup_logging(log_dir: Path, *, verbose: bool = False, console: bool = False) -> Path:
@@ -35,6 +72,7 @@ def setup_logging(log_dir: Path, *, verbose: bool = False, console: bool = False
         stream._studio = True  # type: ignore[attr-defined]
         root.addHandler(stream)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    install_redaction(root)
     return log_file
 
 

@@ -44,14 +44,17 @@ def test_presets_cover_the_issue() -> None:
     [
         ("https://rpc.example.org", False, "https://rpc.example.org"),
         ("http://127.0.0.1:8545/", False, "http://127.0.0.1:8545/"),
-        (INFURA, True, "https://sepolia.infura.io/v3/***"),
-        ("https://node.example/rpc?apikey=hunter2", True, "https://node.example/rpc?***"),
+        (INFURA, True, "https://sepolia.infura.io/***"),
+        ("https://node.example/rpc?apikey=hunter2", True, "https://node.example/***"),
         ("https://user:pw@node.example:8443/", True, "https://***@node.example:8443/"),
         (
             "https://base-mainnet.g.alchemy.com/v2/aB3dE6gH9jK2mN5pQ8",
             True,
-            "https://base-mainnet.g.alchemy.com/v2/***",
+            "https://base-mainnet.g.alchemy.com/***",
         ),
+        # Short keys too: everything after the host is treated as secret.
+        ("https://rpc.example/v3/SECRETKEY123", True, "https://rpc.example/***"),
+        ("https://rpc.example/k", True, "https://rpc.example/***"),
     ],
 )
 def test_secret_detection_and_redaction(url: str, secret: bool, shown: str) -> None:
@@ -92,7 +95,7 @@ def test_secret_rpc_url_lives_in_the_keyring_only(paths) -> None:
     store.save(settings)
     text = paths.settings_file.read_text()
     assert "0123456789abcdef" not in text
-    assert "https://sepolia.infura.io/v3/***" in text and p.rpc_in_keyring
+    assert "https://sepolia.infura.io/***" in text and p.rpc_in_keyring
     assert keyring.get_password(KEYRING_SERVICE, f"chain-rpc:{p.id}") == INFURA
     reloaded = ChainProfiles(store.load().settings)
     assert reloaded.rpc_url(reloaded.get(p.id)) == INFURA
@@ -140,14 +143,18 @@ def test_sandbox_is_built_in_and_names_are_unique(paths) -> None:
         profiles.add_preset("dogechain", "https://x.example")
 
 
-def studio(*args: str) -> subprocess.CompletedProcess:
+def studio(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "studio", "chain", *args], capture_output=True,
-                          text=True, timeout=120, check=False)
+                          text=True, timeout=120, check=False, input=stdin)
 
 
 @pytest.mark.skipif(find_anvil() is None, reason="anvil not installed (npm ci in contracts/)")
 def test_cli_add_list_use_test_and_mismatch(paths) -> None:
-    added = studio("add", "--preset", "sepolia", "--rpc-url", INFURA, "--use")
+    # A URL with a key never comes through argv: refused there, read from stdin instead.
+    refused = studio("add", "--preset", "sepolia", "--rpc-url", INFURA, "--use")
+    assert refused.returncode == 1 and "never taken from the command line" in refused.stderr
+    assert "0123456789abcdef" not in refused.stderr + refused.stdout
+    added = studio("add", "--preset", "sepolia", "--use", stdin=INFURA + "\n")
     assert added.returncode == 0, added.stderr
     assert "keyring" in added.stdout and "0123456789abcdef" not in added.stdout
     assert "0123456789abcdef" not in paths.settings_file.read_text()
@@ -167,5 +174,5 @@ def test_cli_add_list_use_test_and_mismatch(paths) -> None:
         mismatch = studio("test", "wrong")
     assert mismatch.returncode == 1 and "chain id mismatch" in mismatch.stderr
     assert "chain id  31337" in mismatch.stdout
-    missing = studio("add", "--name", "X", "--rpc-url", "https://x.example")
+    missing = studio("add", "--name", "X", stdin="https://x.example\n")
     assert missing.returncode == 1 and "--chain-id" in missing.stderr

@@ -125,3 +125,21 @@ def test_create_with_mnemonic_confirms_words(real_keyring, paths, monkeypatch, c
 def test_create_key(real_keyring, paths, capsys, args) -> None:
     assert cli.main(["wallet", *args]) == 0
     assert "created 0x" in capsys.readouterr().out
+
+
+def test_export_demands_the_gui_password_strength(real_keyring, paths, tmp_path) -> None:
+    """The CLI keystore export holds the same rule as the GUI's export dialog (at least
+    MIN_KEYSTORE_PASSWORD characters): a short password writes nothing."""
+    from studio.core.wallet.validation import MIN_KEYSTORE_PASSWORD
+
+    r = studio("import", "--key-stdin", stdin=ANVIL[2][1] + "\n")
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "short.json"
+    short = "x" * (MIN_KEYSTORE_PASSWORD - 1)
+    r = studio("export", ANVIL[2][0], "--out", str(out), "--password-stdin", stdin=short + "\n")
+    assert r.returncode == 1 and f"at least {MIN_KEYSTORE_PASSWORD} characters" in r.stderr
+    assert not out.exists()
+    r = studio("export", ANVIL[2][0], "--out", str(out), "--password-stdin",
+               stdin="x" * MIN_KEYSTORE_PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    assert out.is_file()

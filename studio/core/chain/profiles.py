@@ -1,8 +1,8 @@
 """Chain profiles: the built-in Sandbox, presets for public chains, and the user's own.
 
-Profiles live in ``Settings.chain``. An RPC URL that carries an API key (userinfo, a query
-string, or a token-like path segment such as Infura's ``/v3/<key>``) is a secret: the full URL
-goes to the OS keyring (service ``provenance-studio``) and settings keep a redacted form.
+Profiles live in ``Settings.chain``. Everything in an RPC URL after the host (a path such as
+Infura's ``/v3/<key>``, a query, userinfo) is a secret: the full URL goes to the OS keyring
+(service ``provenance-studio``) and settings keep the redacted ``scheme://host/***``.
 """
 
 from __future__ import annotations
@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from typing import Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from studio.core.redact import redact_url, url_has_secret
 from studio.core.settings import ChainProfile, Settings
+
+__all__ = ["redact_url", "url_has_secret"]  # re-exported: callers import them from here
 
 SANDBOX_ID = "sandbox"
 SANDBOX_CHAIN_ID = 31337
 KEYRING_SERVICE = "provenance-studio"
-_REDACTED = "***"
 
 
 class ProfileError(Exception):
@@ -60,32 +62,7 @@ def sandbox_profile() -> ChainProfile:
                         confirmations=1, explorer_url="", currency="ETH")
 
 
-# -- secret URLs ---------------------------------------------------------------------------
-
-_TOKENISH = re.compile(r"^[A-Za-z0-9_\-]{16,}$")
-
-
-def url_has_secret(url: str) -> bool:
-    """True when the URL carries credentials: userinfo, a query, or a key-like path part."""
-    parts = urlsplit(url)
-    if parts.username or parts.password or parts.query or parts.fragment:
-        return True
-    return any(_TOKENISH.match(seg) and re.search(r"\d", seg)
-               for seg in parts.path.split("/"))
-
-
-def redact_url(url: str) -> str:
-    """The URL with every secret-looking part replaced by ``***`` (safe for logs/settings)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    if parts.username or parts.password:
-        host = f"{_REDACTED}@{host}"
-    path = "/".join(_REDACTED if _TOKENISH.match(seg) and re.search(r"\d", seg) else seg
-                    for seg in parts.path.split("/"))
-    return urlunsplit((parts.scheme, host, path, _REDACTED if parts.query else "",
-                       _REDACTED if parts.fragment else ""))
+# -- secret URLs (the redaction rules are shared: studio.core.redact) ----------------------
 
 
 def validate_rpc_url(url: str) -> str:

@@ -272,6 +272,8 @@ class WalletService:
 
         if not password:
             raise InvalidSecretError("Choose a password for the keystore; it cannot be empty.")
+        if problem := validation.keystore_password_problem(password):
+            raise InvalidSecretError(problem)
         local = self.local_account(address)
         return Account.encrypt(local.key, password, kdf="scrypt")
 

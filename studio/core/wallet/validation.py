@@ -17,6 +17,16 @@ from studio.core.wallet.errors import InvalidSecretError, WrongPasswordError
 WORD_COUNTS = (12, 15, 18, 21, 24)
 MAX_INDEX = 2**31 - 1  # non-hardened BIP-32 child index
 MAX_DERIVE = 100
+# The least a keystore export password may be, for the CLI and the GUI alike: the keystore
+# file leaves the keyring's protection, and scrypt only slows guessing down.
+MIN_KEYSTORE_PASSWORD = 8
+
+
+def keystore_password_problem(password: str) -> str | None:
+    """Why ``password`` may not protect an exported keystore, or None."""
+    if len(password) < MIN_KEYSTORE_PASSWORD:
+        return f"Use a password of at least {MIN_KEYSTORE_PASSWORD} characters."
+    return None
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _HEX = re.compile(r"[0-9a-fA-F]*")
 
