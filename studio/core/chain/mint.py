@@ -270,12 +270,14 @@ class MintWorkflow:
                                                                          salt))
         if rec.collection != address:
             rec = self._set(rec, collection=address)  # known before anything is sent
+        call = factory.functions.createCollection(
+            salt, rec.new_collection_name, rec.new_collection_symbol or "", "", ZERO_ADDRESS, 0)
+        rec = await self._adopt(rec, "collection_tx", factories.collection_factory,
+                                _calldata(call))
         if await self._has_code(address):
             # Created before (this mint after a crash, or an earlier one).
             await self._close_stale(rec.collection_tx, "collection")
             return address
-        call = factory.functions.createCollection(
-            salt, rec.new_collection_name, rec.new_collection_symbol or "", "", ZERO_ADDRESS, 0)
         await self._send_step(rec, "collection_tx", to=factories.collection_factory,
                               data=_calldata(call), abi=self._abi("CollectionFactory"),
                               purpose="create collection")
@@ -303,6 +305,7 @@ class MintWorkflow:
             if data is None:
                 raise
             raise RevertError(decode_revert(data, self._abi("SplitFactory")), data) from exc
+        rec = await self._adopt(rec, "split_tx", factories.split_factory, _calldata(call))
         if not await self._has_code(address):
             await self._send_step(rec, "split_tx", to=factories.split_factory,
                                   data=_calldata(call), abi=self._abi("SplitFactory"),
@@ -313,6 +316,17 @@ class MintWorkflow:
             await self._close_stale(rec.split_tx, "split")
         self.store.record_split(rec.chain_id, address, rec.split)
         return address
+
+    async def _adopt(self, rec: MintRecord, tx_field: str, to: str, data: bytes) -> MintRecord:
+        """Link this step's transaction when one was signed (and maybe sent) just before a
+        crash, before the mint row knew of it: it is followed, never sent a second time."""
+        if getattr(rec, tx_field) is not None:
+            return rec
+        same = await self.tm.find_same_open(self.account.address, to, 0, data)
+        if same is None:
+            return rec
+        return self._set(rec, f"found transaction {same.hash} signed before a restart",
+                         **{tx_field: same.id})
 
     async def _close_stale(self, tx_id: int | None, what: str) -> None:
         """The contract exists: bring this step's transaction record up to date by hash, so
@@ -331,15 +345,15 @@ class MintWorkflow:
 
     async def _mint(self, rec: MintRecord) -> MintRecord:
         assert rec.collection is not None and rec.token_uri is not None
+        receiver = rec.royalty_receiver or ZERO_ADDRESS
+        bps = rec.royalty_bps if rec.royalty_receiver else 0
+        c = self._contract("StudioCollection", rec.collection)
+        call = c.functions.mint(self.account.address, rec.token_uri, bytes.fromhex(rec.sha256),
+                                rec.soft_binding, receiver, bps)
+        rec = await self._adopt(rec, "mint_tx", rec.collection, _calldata(call))
         # The content hash on-chain first: never mint the same file twice.
         token = await self.token_of(rec.collection, rec.sha256)
         if token == 0:
-            receiver = rec.royalty_receiver or ZERO_ADDRESS
-            bps = rec.royalty_bps if rec.royalty_receiver else 0
-            c = self._contract("StudioCollection", rec.collection)
-            call = c.functions.mint(self.account.address, rec.token_uri,
-                                    bytes.fromhex(rec.sha256), rec.soft_binding, receiver,
-                                    bps)
             if rec.mint_tx is not None:
                 txrec = await self.tm.wait(rec.mint_tx, timeout=self.wait_timeout,
                                            poll_interval=self.poll_interval)

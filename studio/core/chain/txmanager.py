@@ -181,7 +181,7 @@ class TransactionManager:
         if value < 0:
             raise ChainError("The value must not be negative")
         data_bytes = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else data
-        if reuse and (same := await self._reusable(account.address, to, value,
+        if reuse and (same := await self.find_same_open(account.address, to, value,
                                                     data_bytes)) is not None:
             log.info("tx #%d: the same %s was signed before; reusing it", same.id, purpose)
             return same
@@ -205,8 +205,10 @@ class TransactionManager:
         log.info("tx #%d signed: %s nonce %d (%s)", rec.id, rec.hash, rec.nonce, purpose)
         return rec
 
-    async def _reusable(self, sender: str, to: str | None, value: int,
-                        data: bytes) -> TxRecord | None:
+    async def find_same_open(self, sender: str, to: str | None, value: int,
+                             data: bytes) -> TxRecord | None:
+        """An open transaction of ``sender`` with this recipient, value and data (checked
+        against the chain first), e.g. one signed just before a crash; or None."""
         wanted = "0x" + data.hex()
         for rec in self.store.open_from(self.profile.chain_id, sender):
             if (rec.to_addr or None) != to or rec.value != value or rec.data.lower() != wanted:
