@@ -59,11 +59,13 @@ class ChainSession:
     async def estimate(self, plan: Any) -> Any:
         return await self.mint_workflow().estimate(plan)
 
-    async def mint(self, plan: Any, progress=None) -> Any:
-        """Create and run the mint of ``plan``; the app hears ``asset_minted`` when done."""
+    async def mint(self, plan: Any, progress=None, guard: Any = None) -> Any:
+        """Create and run the mint of ``plan`` (after asking the chain about this asset's
+        earlier mints); ``guard``: the fees the user confirmed (``FeePlan.guard()``),
+        nothing is signed above them. The app hears ``asset_minted`` when done."""
         flow = self.mint_workflow(progress)
-        rec = flow.create(plan)
-        rec = await flow.run(rec.id)
+        rec = await flow.begin(plan)
+        rec = await flow.run(rec.id, guard)
         self.studio.emit(self.studio.events.asset_minted, rec.asset_id)
         return rec
 

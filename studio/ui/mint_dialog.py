@@ -373,28 +373,42 @@ class MintDialog(QDialog):
         self.estimated.emit()
 
     def confirm_and_mint(self) -> None:
+        """Work out every transaction and the most they can cost, show that, and mint only
+        once the user accepts it (signing above it later stops with nothing sent)."""
         if not self._validate() or self.job is not None:
             return
         plan = self.plan()
+        self.fee_label.setText("Estimating…")
+
+        async def go(session, _progress):
+            return await session.estimate(plan)
+
+        self._start(go, lambda fee_plan: self._confirm(plan, fee_plan), "Estimating mint fees")
+
+    def _confirm(self, plan: MintPlan, fee_plan) -> None:
+        self._estimated(fee_plan)
         profile = self.profile()
         split = "<br>".join(f"{html.escape(e.label or '—')}: {e.address} — {e.percent:g} %"
                             for e in plan.split)
+        fees = "<br>".join(html.escape(line) for line in fee_plan.lines())
         answer = QMessageBox.question(
             self, "Mint this work?",
             f"<p>Mint <b>{html.escape(plan.title)}</b> on <b>{html.escape(profile.name)}</b> "
             f"with a {plan.royalty_percent:g} % royalty split as:</p><p>{split}</p>"
-            "<p>A minted token cannot be unminted, and transactions cost fees.</p>",
+            f"<p>{fees}</p>"
+            "<p>A minted token cannot be unminted. Nothing will be signed above this fee.</p>",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel)
         if answer == QMessageBox.StandardButton.Yes:
-            self.start_mint(plan)
+            self.start_mint(plan, fee_plan)
 
-    def start_mint(self, plan: MintPlan) -> None:
-        """Run the mint now (after confirmation)."""
+    def start_mint(self, plan: MintPlan, fee_plan=None) -> None:
+        """Run the mint now (after confirmation); ``fee_plan``: the fees the user accepted."""
         self.log.clear()
+        guard = fee_plan.guard() if fee_plan is not None else None
 
         async def go(session, progress):
-            return await session.mint(plan, progress)
+            return await session.mint(plan, progress, guard)
 
         self._start(go, self._minted, "Minting")
 

@@ -21,6 +21,7 @@ class RpcProxy:
         self.target = target
         self.lies: dict[str, Callable[[Any], Any]] = {}
         self.calls: Counter[str] = Counter()
+        self.requests: list[tuple[str, list]] = []  # (method, params), in order
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -28,6 +29,7 @@ class RpcProxy:
         batch = payload if isinstance(payload, list) else [payload]
         for item in batch:
             self.calls[item.get("method", "?")] += 1
+            self.requests.append((item.get("method", "?"), item.get("params") or []))
         async with ClientSession() as s, s.post(self.target, data=body, headers={
                 "Content-Type": "application/json"}) as r:
             answer = await r.json(content_type=None)
@@ -41,7 +43,7 @@ class RpcProxy:
     async def __aenter__(self) -> str:
         app = web.Application()
         app.router.add_post("/{tail:.*}", self.handle)
-        self.runner = web.AppRunner(app)
+        self.runner = web.AppRunner(app, access_log=None)  # the fake server logs nothing
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()

@@ -75,11 +75,20 @@ async def test_mint_dialog_validates_estimates_mints(qtbot, anvil, paths, monkey
     assert "Fee estimate: at most" in dialog.fee_label.text()
     assert "create the royalty split" in dialog.fee_label.text()
 
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Yes)
+    asked: list[str] = []
+
+    def accept(parent, title, text, *rest, **kw):
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", accept)
     with qtbot.waitSignal(dialog.minted, timeout=120_000) as minted:
         dialog.mint_button.click()
     rec = minted.args[0]
+    # The confirmation showed the chain, every transaction and the most they can cost.
+    (question,) = asked
+    assert "Chain: Local anvil (chain id 31337)" in question
+    assert "create the royalty split" in question and "Maximum total fee:" in question
     assert rec.token_id == int(asset.sha256, 16) and rec.royalty_bps == 750
     assert "Minted:" in dialog.log.toPlainText() and "published" in dialog.log.toPlainText()
     assert not dialog.mint_button.isEnabled()  # no second mint from the same dialog

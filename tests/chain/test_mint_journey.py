@@ -130,4 +130,6 @@ async def test_generate_sign_mint_sell_release_verify(anvil, paths, tiny_model, 
     out = capsys.readouterr().out
     assert code == 0, out
     assert done.collection in out and str(done.token_id) in out
+    # The file's credentials bind `me`: the answer is the creator's own collection.
+    assert "in the creator's collection" in out
     assert done.split_address in out and "30%" in out and "7.5%" in out

@@ -160,7 +160,7 @@ async def test_minting_before_funding_works_once_funded(paths, library) -> None:
         async with TransactionManager(library, profile, node.url) as tm:
             flow = MintWorkflow(library, tm, me, poll_interval=0.05)
             first = await flow.begin(plan_for(me, asset))
-            with pytest.raises(MintError, match="(?i)insufficient funds"):
+            with pytest.raises(MintError, match=r"(?i)insufficient funds"):
                 await flow.run(first.id)
             deploys = [t for t in TxStore(library).list() if t.purpose.startswith("deploy")]
             assert deploys and all(t.status == TxStatus.FAILED for t in deploys)
@@ -178,7 +178,7 @@ async def test_a_retry_signing_the_same_bytes_reuses_their_record(anvil, library
     _me, profile = ready
     poor = Account.create()
     async with TransactionManager(library, profile, anvil.url) as tm:
-        with pytest.raises(BroadcastRejected, match="(?i)insufficient funds"):
+        with pytest.raises(BroadcastRejected, match=r"(?i)insufficient funds"):
             await tm.send(poor, to=BOB, value=0, purpose="before funding")
         (refused,) = [t for t in tm.store.list() if t.from_addr == poor.address]
         assert refused.status == TxStatus.FAILED
