@@ -219,7 +219,8 @@ async def test_reorg_is_noticed_and_recovered(sandbox, library) -> None:
     async with TransactionManager(library, profile(confirmations=2), sandbox.url) as tm:
         snapshot = await rpc(tm, "evm_snapshot")
         rec = await tm.send(DEV, to=BOB, value=6)
-        rec = await tm.refresh(rec.id)
+        # anvil mines on a task of its own: under load the receipt can lag the send a little.
+        rec = await refresh_until(tm, rec.id, lambda r: r.status == TxStatus.INCLUDED)
         assert rec.status == TxStatus.INCLUDED and rec.block_hash
         old_block = rec.block_hash
         assert await rpc(tm, "evm_revert", snapshot) is True  # the block is gone
