@@ -95,12 +95,22 @@ def test_escape_cancels_and_queue_lists_waiting_jobs(window, qtbot, tiny_model) 
     first = section.generate()
     section.prompt.setPlainText("waiting one")
     second = section.generate()
-    assert first and second
-    qtbot.waitUntil(lambda: section.queue.count() == 2 and bool(started), timeout=30_000)
-    section.queue.setCurrentRow(1)
+    section.prompt.setPlainText("waiting two")
+    third = section.generate()
+    assert first and second and third
+    qtbot.waitUntil(lambda: section.queue.count() == 3 and bool(started), timeout=30_000)
+
+    def queued() -> list[int]:
+        return [section.queue.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(section.queue.count())]
+
+    section.queue.setCurrentRow(queued().index(second))
     assert section.remove_btn.isEnabled()
-    section.remove_selected()  # the waiting job goes
-    qtbot.waitUntil(lambda: section.queue.count() == 1, timeout=10_000)
+    section.remove_selected()  # the job clicked goes (by id), not whatever is in its row
+    qtbot.waitUntil(lambda: queued() == [first, third], timeout=10_000)
+    assert not section.remove_job(first)  # the running job is cancelled, not removed
+    assert section.remove_job(third)
+    qtbot.waitUntil(lambda: queued() == [first], timeout=10_000)
     qtbot.keyClick(section.prompt, Qt.Key.Key_Escape)
     gate.set()
     qtbot.waitUntil(lambda: section.progress.format() == "Cancelled", timeout=30_000)
