@@ -44,6 +44,7 @@ class Operation(Generic[T]):
         self._success: Callable[[T], Any] | None = None
         self._failure: Callable[[Exception], Any] | None = None
         self._cancel: Callable[[], None] | None = None
+        self._future: Future | None = None
         self._cancelled = False
         self.done = False
 
@@ -58,6 +59,21 @@ class Operation(Generic[T]):
     def start(self) -> Operation[T]:
         self._runner._start(self)
         return self
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the work itself ended (not its callbacks, which run on the main thread
+        later); True when it did. For shutdown and tests of pool operations."""
+        import concurrent.futures
+
+        if self._future is None:
+            return self.done
+        try:
+            self._future.exception(timeout)
+        except concurrent.futures.TimeoutError:
+            return False
+        except concurrent.futures.CancelledError:
+            pass
+        return True
 
     def cancel(self) -> None:
         """Stop the work if it can be stopped; its callbacks get :class:`OperationCancelled`."""
@@ -133,6 +149,7 @@ class OperationRunner:
         else:
             future = self._pool.submit(op._fn)
             op._cancel = future.cancel  # only before it started; later results are dropped
+        op._future = future
         future.add_done_callback(lambda f: self.post(lambda: op._finish(*_outcome(f))))
 
     @staticmethod

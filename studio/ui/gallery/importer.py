@@ -1,4 +1,5 @@
-"""Runs imports on a worker thread with a progress dialog (cancel) and a summary at the end.
+"""Runs imports as operations of the app's runner (a pool thread), with a progress dialog
+(cancel) and a summary at the end.
 
 One controller per window context: the window's drop, paste and File > Import and the Library
 section all go through it, so there is one queue and one progress dialog.
@@ -17,6 +18,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
 
 from studio.core.importing import ImportService, ImportSummary
+from studio.services.runner import Operation
 from studio.ui.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ class ImportController(QObject):
         self.ctx = ctx
         self.window: QWidget | None = None  # dialogs are parented here
         self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._op: Operation | None = None  # the running import, on the app's runner
         self._queue: list[tuple[list[Path], list[Path]]] = []
         self._cleanup: list[Path] = []
         self.dialog: QProgressDialog | None = None
@@ -51,7 +53,7 @@ class ImportController(QObject):
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._op is not None
 
     def import_paths(self, paths: list[Path], cleanup: list[Path] | None = None) -> None:
         """Import ``paths`` (files and folders); queued behind an import already running.
@@ -84,19 +86,19 @@ class ImportController(QObject):
         self._cancel.clear()
         self._show_dialog()
 
-        def work() -> None:
+        def work() -> ImportSummary:
             try:
-                summary = self.service.import_paths(
+                return self.service.import_paths(
                     paths, progress=lambda p: self.progressed.emit(p.done, p.total, p.current),
                     cancel=self._cancel)
             except Exception as exc:  # the service rejects per file; this is a real fault
                 log.exception("import failed")
                 summary = ImportSummary()
                 summary.rejected.append(_fault(exc))
-            self.finished.emit(summary)
+                return summary
 
-        self._thread = threading.Thread(target=work, name="studio-import", daemon=True)
-        self._thread.start()
+        self._op = self.ctx.runner.run(work, label="Importing").success(self.finished.emit)
+        self._op.start()
 
     def shutdown(self) -> None:
         """Cancel and wait for the file in hand: what is done stays, the rest is not started."""
@@ -104,9 +106,9 @@ class ImportController(QObject):
         self.wait(30.0)
 
     def wait(self, timeout: float = 60.0) -> None:
-        """Block until the worker thread ends (tests and shutdown)."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        """Block until the running import's work ends (tests and shutdown)."""
+        if self._op is not None:
+            self._op.wait(timeout)
 
     def _show_dialog(self) -> None:
         dialog = QProgressDialog("Looking for media…", "Cancel", 0, 0, self.window)
@@ -127,9 +129,7 @@ class ImportController(QObject):
             self.dialog.setLabelText(f"Importing {done + 1} of {total}: {Path(current).name}")
 
     def _on_finished(self, summary: ImportSummary) -> None:
-        if self._thread is not None:
-            self._thread.join()
-        self._thread = None
+        self._op = None
         if self.dialog is not None:
             self.dialog.canceled.disconnect(self.cancel)
             self.dialog.close()
