@@ -125,6 +125,7 @@ class WalletSection(QWidget):
         connect(self.model.accounts_changed, self.refresh, self)
         connect(self.model.balances_changed, self.show_balances, self)
         connect(ctx.events.chain_switched, lambda _id: self._sync_buttons(), self)
+        connect(ctx.events.theme_changed, lambda _t: self.show_balances(), self)  # item colours
 
         self.refresh()
         self.model.refresh_balances()
