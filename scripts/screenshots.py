@@ -40,6 +40,23 @@ def _sample_images(folder: Path) -> list[Path]:
     return paths
 
 
+async def _mint(ctx, me: str, friend: str):
+    """Mint the newest sample with a two-way split, so Activity and the inspector have a
+    token to show."""
+    from decimal import Decimal
+
+    from studio.core.chain.plan import MintPlan, SplitEntry
+
+    asset = ctx.library.list_assets()[0]
+    plan = MintPlan(asset_id=asset.id, title="Rings at dusk", new_collection=("Studio Works",
+                                                                              "WORK"),
+                    royalty_percent=Decimal("5"),
+                    split=(SplitEntry(me, Decimal(70), "me"),
+                           SplitEntry(friend, Decimal(30), "collaborator")))
+    async with ctx.chain_session() as session:
+        return await session.mint(plan)
+
+
 def _save(widget, path: Path) -> None:
     from PIL import Image
     from PySide6.QtCore import QBuffer, QIODevice
@@ -65,12 +82,13 @@ def main() -> int:
     ctx.settings.ui.theme = "light"
     account = ctx.wallet.create_account("creator")
     ctx.wallet.set_active(account.address)
-    ctx.wallet.create_account("collaborator")
+    friend = ctx.wallet.create_account("collaborator")
     from studio.core.importing.service import ImportService
 
     ImportService.for_paths(ctx.library, paths.cache_dir).import_paths(
         _sample_images(paths.cache_dir / "samples"))
     asyncio.run(ctx.fund(account.address, 100 * 10**18))
+    minted = asyncio.run(_mint(ctx, account.address, friend.address))
 
     win = create_window(ctx)
     win.show()
@@ -100,6 +118,17 @@ def main() -> int:
                     page.view.setCurrentIndex(page.model.index(0))
                 settle(900)
                 _save(win, OUT / f"{spec.key}-{theme}-{w}x{h}.png")
+            # The Mint dialog over the window (a second sample: the first is minted).
+            from studio.ui.mint_dialog import MintDialog
+
+            win.show_section("library")
+            other = next(a for a in ctx.library.list_assets() if a.id != minted.asset_id)
+            dialog = MintDialog(ctx, other, win)
+            dialog.add_recipient(friend.address, "collaborator", "30")
+            dialog.show()
+            settle(900)
+            _save(dialog, OUT / f"mint-dialog-{theme}-{w}x{h}.png")
+            dialog.close()
     win.close()
     ctx.stop_sandbox()
     total = sum(p.stat().st_size for p in OUT.glob("*.png"))
