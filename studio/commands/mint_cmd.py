@@ -243,6 +243,9 @@ async def _mint_async(args, ctx, library, settings, profile, account):
         # The library against the chain first: a token that is gone is reported (progress)
         # and its mint stepped back, so it can be minted again.
         lost = await reconcile(flow)
+        if args.json:  # (progress lines are off): still say it, on stderr
+            for gone in lost:
+                print(f"mint #{gone.id}: {gone.error}", file=sys.stderr, flush=True)
         if args.resume:
             records = flow.open_records()
             if not records:

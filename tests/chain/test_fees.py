@@ -16,6 +16,13 @@ from eth_account import Account
 
 from studio.core.chain.anvil_binary import find_anvil, start_anvil
 from studio.core.chain.deploy import ensure_factories
+from studio.core.chain.feeplan import (
+    GAS_DEPLOY,
+    GAS_MINT,
+    GAS_NEW_COLLECTION,
+    GAS_NEW_SPLIT_BASE,
+    GAS_NEW_SPLIT_PER_RECIPIENT,
+)
 from studio.core.chain.fees import TIP_FLOOR_WEI, FeeAboveConfirmed, FeeTooHigh
 from studio.core.chain.mint import MintWorkflow
 from studio.core.chain.mintstore import MintState, MintStore
@@ -161,3 +168,10 @@ def test_cli_shows_every_transaction_and_asks(paths, library) -> None:
         assert done.returncode == 0, done.stderr
     txs = TxStore(library).list()
     assert len(txs) == 5 and sum(t.gas * t.max_fee for t in txs) <= 10**18
+    # Each planned gas limit is an upper bound of what was signed (the guard relies on it).
+    limits = {f"deploy {name}": gas for name, gas in GAS_DEPLOY.items()}
+    limits |= {"create split": GAS_NEW_SPLIT_BASE + 2 * GAS_NEW_SPLIT_PER_RECIPIENT,
+               "create collection": GAS_NEW_COLLECTION, "mint (": GAS_MINT}
+    for t in txs:
+        (limit,) = [g for prefix, g in limits.items() if t.purpose.startswith(prefix)]
+        assert t.gas <= limit, (t.purpose, t.gas, limit)

@@ -38,10 +38,7 @@ async def reconcile(flow: MintWorkflow, *, asset_id: int | None = None,
     lost = []
     for rec in records:
         back = await _missing(flow, rec)
-        if back is None:
-            if rec.mint_tx is not None:
-                txrec = await flow.tm.refresh(rec.mint_tx, rebroadcast=False)
-                rec = store.update(rec.id, confirmations=txrec.confirmations)
+        if back is None:  # there (two or three calls a record: cheap enough for each start)
             if flow.library.get(rec.asset_id) and rec.asset_id not in _minted_ids(flow):
                 store.update(rec.id, minted_at=rec.updated_at)  # the flag a crash lost
             continue
