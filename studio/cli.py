@@ -22,6 +22,7 @@ from studio.core.settings import SettingsStore
 COMMAND_MODULES: list[str] = [
     "studio.commands.library_cmd",
     "studio.commands.verify_cmd",
+    "studio.commands.identity_cmd",
     "studio.commands.import_cmd",
     "studio.commands.wallet_cmd",
     "studio.commands.chain_cmd",
