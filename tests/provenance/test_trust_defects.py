@@ -259,6 +259,8 @@ def test_remote_manifest_is_not_fetched_by_verify_or_import(tmp_path, capsys, pa
         assert report.remote_url == url
         assert f"stored remotely at {url}; not fetched" in report.state_text
         assert report.badge is Badge.UNCHECKED
+        (status,) = report.validation_results["activeManifest"]["failure"]
+        assert status["code"] == "manifest.inaccessible" and status["url"] == url
         assert main(["verify", str(path)]) == 4
         assert "--fetch-remote" in capsys.readouterr().out
         assert main(["import", str(path)]) == 0
@@ -282,6 +284,8 @@ def test_unfetchable_remote_manifest_is_inaccessible_not_invalid(tmp_path):
     assert report.state is ProvenanceState.INACCESSIBLE
     assert report.state is not ProvenanceState.INVALID
     assert "does not suggest they are invalid" in report.state_text
+    codes = [s["code"] for s in report.validation_results["activeManifest"]["failure"]]
+    assert codes == ["manifest.inaccessible"]
 
 
 # -- 5. ingredient failures are the ingredient's, named ---------------------------------------

@@ -20,6 +20,7 @@ from studio.core.provenance.verdict import (
     _NOT_FAILURES,
     EXPIRY_CODES,
     PLAIN_WORDS,
+    error_results,
     plain_words,
     sdk_error_state,
 )
@@ -72,18 +73,21 @@ def read_report_bytes(data: bytes, trust_anchors_pem: str | None = None, name: s
                 # boxes are present, broken credentials stay INVALID below.
                 return ProvenanceReport(name, ProvenanceState.UNREADABLE, format=mime,
                                         error=f"the {mime} file is truncated or corrupt ({msg})")
-            state, url = sdk_error_state(msg)
+            state, url, code = sdk_error_state(msg)
             if state == "remote" and fetch_remote and url and attempt == 0:
                 remote_url = url  # the user asked: allow exactly this host, once
                 continue
+            results = error_results(code, msg, url or remote_url)
             if state in ("remote", "inaccessible"):
                 return ProvenanceReport(name, ProvenanceState(state), format=mime,
                                         remote_url=url or remote_url,
                                         failures=[] if state == "remote" else [
                                             PLAIN_WORDS["manifest.inaccessible"]],
-                                        error=None if state == "remote" else msg)
+                                        error=None if state == "remote" else msg,
+                                        validation_results=results)
             return ProvenanceReport(name, ProvenanceState.INVALID, format=mime,
-                                    failures=[f"The credentials could not be read ({msg})."])
+                                    failures=[f"The credentials could not be read ({msg})."],
+                                    validation_results=results)
     if reader is None:
         return ProvenanceReport(name, ProvenanceState.NONE, format=mime)
     with reader:

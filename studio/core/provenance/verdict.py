@@ -68,11 +68,12 @@ def plain_words(status: dict[str, Any]) -> str:
 EXPIRY_CODES = {"signingCredential.expired"}
 
 
-def sdk_error_state(message: str) -> tuple[str, str | None]:
-    """Map a c2pa SDK error to (state value, remote URL or None).
+def sdk_error_state(message: str) -> tuple[str, str | None, str]:
+    """Map a c2pa SDK error to (state value, remote URL or None, C2PA status code).
 
     Remote-manifest errors are not invalidity: the credentials were simply not fetched (by
-    choice) or could not be (``manifest.inaccessible``).
+    choice) or could not be; both are ``manifest.inaccessible``, which the C2PA UX guidance
+    says "does not suggest invalidity".
     """
     import re
 
@@ -80,12 +81,26 @@ def sdk_error_state(message: str) -> tuple[str, str | None]:
     found = re.search(r"(https?://[^\s\"']+)", message)
     if found:
         url = found.group(1).rstrip(".,;)")
-    if "must fetch remote manifests" in message:
-        return "remote", url
-    if message.startswith("Remote") or "remote manifest" in message.lower() \
-            or "RemoteManifest" in message:
-        return "inaccessible", url
-    return "invalid", None
+    low = message.lower()
+    if "must fetch remote manifests" in low:
+        return "remote", url, "manifest.inaccessible"
+    if message.startswith("Remote") or "remote manifest" in low or "RemoteManifest" in message:
+        return "inaccessible", url, "manifest.inaccessible"
+    for needle, code in (("claim missing", "claim.missing"), ("claimmissing", "claim.missing"),
+                         ("more than one manifest store", "claim.multiple"),
+                         ("hard binding", "claim.hardBindings.missing"),
+                         ("cbor", "claim.cbor.invalid")):
+        if needle in low:
+            return "invalid", None, code
+    return "invalid", None, "general.error"
+
+
+def error_results(code: str, explanation: str, url: str | None = None) -> dict[str, Any]:
+    """Validation results in the SDK's shape for a file the SDK refused to read."""
+    entry = {"code": code, "explanation": explanation}
+    if url:
+        entry["url"] = url
+    return {"activeManifest": {"success": [], "informational": [], "failure": [entry]}}
 
 
 def state_text(report: ProvenanceReport) -> str:
