@@ -49,3 +49,26 @@ def test_activity_reloads_on_transaction_events(paths) -> None:
     studio.close()
     studio.emit(studio.events.transaction_updated, 0)  # closed: nobody hears anything
     assert posted.empty()
+
+
+def test_library_query_and_selection_are_observable(paths) -> None:
+    from studio.core.library.library import AssetSort, AssetView
+
+    studio, posted = _studio(paths)
+    library = ViewModels.of(studio).library
+    queries, selections, changes = [], [], []
+    library.query_changed.connect(lambda *q: queries.append(q))
+    library.selection_changed.connect(selections.append)
+    library.changed.connect(lambda what, i: changes.append((what, i)))
+    library.set_query(text="fog")
+    library.set_query(view=AssetView.GENERATED, sort=AssetSort.OLDEST)
+    library.set_query(text="fog")  # no change: no event
+    assert queries == [("fog", AssetView.ALL, AssetSort.NEWEST),
+                       ("fog", AssetView.GENERATED, AssetSort.OLDEST)]
+    library.set_selection([3, 5])
+    library.set_selection((3, 5))
+    assert selections == [(3, 5)]
+    studio.emit(studio.events.asset_minted, 5)
+    _drain(posted, lambda: bool(changes))
+    assert changes == [("minted", 5)]
+    studio.close()

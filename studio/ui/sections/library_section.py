@@ -111,26 +111,32 @@ class LibrarySection(QWidget):
         self.count_label = QLabel()
         layout.addWidget(self.count_label)
 
+        # The query lives in the library view-model; the gallery's Qt model follows it.
+        from studio.ui.dispatch import connect
+        from studio.viewmodels import ViewModels
+
+        self.vm = ViewModels.of(ctx).library
         self._search_timer = QTimer(self, singleShot=True, interval=200)
-        self._search_timer.timeout.connect(lambda: self.model.set_query(text=self.search.text()))
+        self._search_timer.timeout.connect(lambda: self.vm.set_query(text=self.search.text()))
         self.search.textChanged.connect(self._search_timer.start)
         self.filter.currentIndexChanged.connect(
-            lambda: self.model.set_query(view=self.filter.currentData()))
+            lambda: self.vm.set_query(view=self.filter.currentData()))
         self.sort.currentIndexChanged.connect(
-            lambda: self.model.set_query(sort=self.sort.currentData()))
+            lambda: self.vm.set_query(sort=self.sort.currentData()))
+        self.model.text, self.model.view, self.model.sort = self.vm.text, self.vm.view, self.vm.sort
+        connect(self.vm.query_changed,
+                lambda text, view, sort: self.model.set_query(text=text, view=view, sort=sort),
+                self)
         self.model.modelReset.connect(self._after_reload)
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.doubleClicked.connect(lambda _i: self.verify())
         self.importer.finished.connect(lambda _summary: self.refresh())
-        from studio.ui.dispatch import connect
-        from studio.viewmodels import ViewModels
-
         # Anything the app adds, changes or mints (any section, any dialog) reloads the
         # gallery, coalesced so a batch of 50 generated images is one reload.
         self._changes = QTimer(self, singleShot=True, interval=150)
         self._changes.timeout.connect(self._app_changed)
-        connect(ViewModels.of(ctx).library.changed, lambda *_: self._changes.start(), self)
+        connect(self.vm.changed, lambda *_: self._changes.start(), self)
         self._make_actions()
         self.refresh()
 
@@ -202,7 +208,7 @@ class LibrarySection(QWidget):
         if row < 0 and (self.search.text() or self.filter.currentIndex() != 0):
             self.search.clear()
             self.filter.setCurrentIndex(0)
-            self.model.set_query(text="", view=self.filter.currentData())
+            self.vm.set_query(text="", view=self.filter.currentData())
             row = self.model.row_of(asset_id)
         if row < 0:
             self.refresh()
@@ -231,6 +237,7 @@ class LibrarySection(QWidget):
 
     def _selection_changed(self, *_args) -> None:
         selected = self.view.selected_assets()
+        self.vm.set_selection([a.id for a in selected])
         has = bool(selected)
         for a in (self.delete_action, self.export_action):
             a.setEnabled(has)
