@@ -44,7 +44,24 @@ class SandboxError(Exception):
     """The sandbox node cannot be started or used; the message is meant for the user."""
 
 
+def _alive_windows(pid: int) -> bool:
+    import ctypes
+
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return False
+    try:
+        code = ctypes.c_ulong()
+        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        return code.value == 259  # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
+
+
 def _alive(pid: int) -> bool:
+    if sys.platform == "win32":  # os.kill(pid, 0) would terminate it there
+        return _alive_windows(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -246,8 +263,11 @@ class Sandbox:
     def _signal_stop(self, pid: int, timeout: float) -> None:
         """SIGINT (anvil dumps its state), then SIGTERM, then SIGKILL."""
         own = self._node.process if self._node and self._node.process.pid == pid else None
-        for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0),
-                          (signal.SIGKILL, 5.0)):
+        if sys.platform == "win32":  # no SIGINT for another console's process: terminate
+            steps: tuple = ((signal.SIGTERM, 5.0),)
+        else:
+            steps = ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0))
+        for sig, wait in steps:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
             if own is not None:  # our child: wait() also reaps it
