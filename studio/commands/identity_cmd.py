@@ -163,17 +163,17 @@ def _trust_lists(args: argparse.Namespace, ctx) -> int:
 
 
 def _tsa(args: argparse.Namespace, ctx) -> int:
-    from urllib.parse import urlsplit
-
     from studio.cli import CliError
+    from studio.core.provenance.tsa import check_tsa_url
 
     loaded = ctx.settings.load().settings
     if args.url is None:
         print(loaded.provenance.tsa_url or "(none: signatures carry no trusted time)")
         return 0
-    url = "" if args.url.lower() == "none" else args.url.strip()
-    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
-        raise CliError(f"{args.url!r} is not an http(s) URL of a time-stamp authority", 2)
+    try:
+        url = check_tsa_url(args.url)
+    except ValueError as exc:
+        raise CliError(str(exc), 2) from exc
     loaded.provenance.tsa_url = url
     ctx.settings.save(loaded)
     print(f"time-stamp authority: {url or '(none)'}")

@@ -170,3 +170,4 @@ def test_remote_credentials_are_not_fetched_until_asked(qtbot, paths, tmp_path):
         ctx.close()
     finally:
         server.close()
+

@@ -1,4 +1,5 @@
-"""Settings: appearance, chains, where files live, and a reset with confirmation."""
+"""Settings: appearance, chains, content credentials, where files live, and a reset with
+confirmation."""
 
 from __future__ import annotations
 
@@ -48,6 +49,11 @@ class SettingsSection(QWidget):
 
         self.chains = ChainsBox(ctx)
         layout.addWidget(self.chains)
+
+        from studio.ui.provenance_settings import ProvenanceBox
+
+        self.provenance = ProvenanceBox(ctx)
+        layout.addWidget(self.provenance)
 
         folders = QGroupBox("Folders")
         folder_form = QFormLayout(folders)
