@@ -64,6 +64,22 @@ def compute_device() -> str:
     return "cpu"
 
 
+def _torch_build_checks(report: SelftestReport) -> None:
+    """The PyTorch build's CUDA/ROCm version (known without a GPU), the accelerator found,
+    and the device generation will use, with the reason."""
+    from studio.core.accelerator import detect, explain_device, torch_build
+
+    try:
+        build = torch_build()
+        report.add("torch build", True, f"{build.version}: {build.flavour}")
+        acc = detect()
+        report.add("accelerator", True, acc.detail)
+        line, _act = explain_device(acc, build)
+        report.add("device", True, f"{compute_device()}: {line}")
+    except Exception as exc:
+        report.add("device", False, f"device probe failed: {exc}")
+
+
 def keyring_backend() -> tuple[bool, str]:
     """Whether the secret store would accept this keyring (the one policy), and its name."""
     from studio.core.secrets import SecretStore
@@ -95,10 +111,7 @@ def run_selftest(paths: StudioPaths) -> SelftestReport:
     _module_check(report, "web3", "web3", "web3")
     _module_check(report, "eth-account", "eth_account", "eth-account")
     if torch is not None:
-        try:
-            report.add("device", True, compute_device())
-        except Exception as exc:
-            report.add("device", False, f"device probe failed: {exc}")
+        _torch_build_checks(report)
     try:
         usable, name = keyring_backend()
         report.add("keyring", usable, name if usable else

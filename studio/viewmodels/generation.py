@@ -14,11 +14,14 @@ from studio.services.studio import Studio
 
 class GenerationModel:
     event = Signal(object)  # JobStarted / JobProgress / JobPreview / JobFinished / QueueChanged…
+    device_status = Signal(str, bool)  # (which device will run and why, whether to act)
 
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
         self.entries: dict[str, Any] = {}  # model id -> ModelEntry
         self._attached = False
+        self.device_line = ""
+        self.device_needs_action = False
 
     @property
     def engine(self) -> Any:
@@ -30,11 +33,37 @@ class GenerationModel:
 
     def _relay(self, ev: object) -> None:  # on the engine's worker thread
         self.studio.emit(self.event, ev)
+        if type(ev).__name__ == "DeviceKnown":  # torch is loaded now: the device for certain
+            from studio.core.accelerator import detect, explain_device, torch_build
+
+            try:
+                line, act = explain_device(detect(), torch_build())
+            except Exception as exc:  # a probe failure must not break the job's events
+                line, act = f"Device: {getattr(ev, 'label', '?')} ({exc})", False
+            studio = self.studio
+            studio.runner.post(lambda: None if studio.closed else self._set_device(line, act))
 
     def detach(self) -> None:
         if self._attached and "engine" in self.studio.__dict__:
             self.studio.engine.remove_listener(self._relay)
         self._attached = False
+
+    # -- device -----------------------------------------------------------------------------
+
+    def check_device(self):
+        """An operation saying which device will generate and why (accelerator probe and the
+        installed PyTorch's build, read without importing torch); ends in ``device_status``."""
+        from studio.core.accelerator import detect, explain_device, installed_torch_build
+
+        def probe() -> tuple[str, bool]:
+            return explain_device(detect(), installed_torch_build())
+
+        return self.studio.runner.run(probe, label="Checking the GPU").success(
+            lambda r: self._set_device(*r))
+
+    def _set_device(self, line: str, needs_action: bool) -> None:
+        self.device_line, self.device_needs_action = line, needs_action
+        self.device_status.emit(line, needs_action)
 
     # -- models -----------------------------------------------------------------------------
 

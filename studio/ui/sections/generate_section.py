@@ -75,11 +75,13 @@ class GenerateSection(QWidget):
         self.vm = ViewModels.of(ctx).generation
         self.engine = self.vm.engine
         connect(self.vm.event, self._on_event, self)
+        connect(self.vm.device_status, self._on_device_status, self)
         self._running: int | None = None
         self._seeds: dict[int, int] = {}  # job id -> first seed (item i used seed + i)
         self._busy = False  # adding a model or building the demo
         self._build()
         self._reload_models(select=self.gs.default_model)
+        self.vm.check_device().start()  # which device will run and why (no torch import)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -176,6 +178,10 @@ class GenerateSection(QWidget):
             left.addWidget(w)
         left.addLayout(model_row)
         left.addWidget(self.model_note)
+        self.device_note = QLabel("Checking the GPU…")
+        self.device_note.setObjectName("deviceStatus")
+        self.device_note.setWordWrap(True)
+        left.addWidget(self.device_note)
         left.addWidget(QLabel("Prompt"))
         left.addWidget(self.prompt)
         left.addWidget(QLabel("Negative prompt"))
@@ -386,6 +392,10 @@ class GenerateSection(QWidget):
         item = self.queue.currentItem()
         self.remove_btn.setEnabled(item is not None and item.data(Qt.ItemDataRole.UserRole)
                                    != self._running)
+
+    def _on_device_status(self, line: str, needs_action: bool) -> None:
+        self.device_note.setText(("⚠ " if needs_action else "") + line)
+        self.device_note.setStyleSheet("color: palette(link);" if needs_action else "")
 
     # -- engine events (GUI thread) ---------------------------------------------------------
 
