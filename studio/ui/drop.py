@@ -82,6 +82,8 @@ class WindowImport(QObject):
         if not isinstance(obj, QWidget) or not isValid(self.window) or \
                 obj.window() is not self.window:
             return False
+        if obj.property("ownsFileDrops"):  # e.g. the Generate canvas: a drop is its source
+            return False
         if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
             assert isinstance(event, QDragEnterEvent | QDropEvent)
             if local_paths(event.mimeData()):

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from studio.viewmodels.generation import GenerationModel
     from studio.viewmodels.library import LibraryModel
     from studio.viewmodels.wallet import WalletModel
+    from studio.viewmodels.workspace import WorkspaceModel
 
 
 class ViewModels:
@@ -65,3 +66,9 @@ class ViewModels:
         from studio.viewmodels.library import LibraryModel
 
         return LibraryModel(self.studio)
+
+    @cached_property
+    def workspace(self) -> WorkspaceModel:
+        from studio.viewmodels.workspace import WorkspaceModel
+
+        return WorkspaceModel(self.studio)

@@ -64,7 +64,9 @@ def test_generate_with_ctrl_enter_shows_progress_preview_and_result(window, qtbo
     item = section.results.item(0)
     menu = section.result_menu(item)
     texts = [a.text().replace("&", "") for a in menu.actions()]
-    assert texts[0] == "Open in Library" and texts[2:] == ["Mint…", "Export…"]
+    assert texts[0] == "Open in Library" and texts[2:] == [
+        "Reuse settings", "Use as source", "Upscale 2×", "Upscale 4×",
+        "Compare with the canvas", "Mint…", "Export…"]
     seed = item.data(Qt.ItemDataRole.UserRole + 1)
     assert texts[1] == f"Reuse seed {seed}" and menu.actions()[1].isEnabled()
     section.random_seed.setChecked(True)
