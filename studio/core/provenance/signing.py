@@ -337,8 +337,7 @@ class GenerationSigner:
         identity, binding = self.prepare()
         assertions: list[dict[str, Any]] = [
             actions_assertion(edit_actions("upscale", parameters=info)),
-            {"label": GENERATION_LABEL,
-             "data": {"upscale": info, "model_sha256": info.get("model_sha256")}},
+            {"label": GENERATION_LABEL, "data": {"upscale": info}},
             {"label": TRAINING_MINING_LABEL, "data": training_mining(self.prov.training_mining)},
         ]
         if binding is not None:

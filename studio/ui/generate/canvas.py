@@ -73,6 +73,7 @@ class CanvasView(QWidget):
         self._compare: QImage | None = None
         self.compare_mode = "off"  # off | slider | side
         self.split = 0.5
+        self._captions = ("", "")
 
     # -- content ----------------------------------------------------------------------------
 
@@ -111,8 +112,10 @@ class CanvasView(QWidget):
         self._margins = margins
         self.update()
 
-    def set_compare(self, other: QImage | None, mode: str = "slider") -> None:
+    def set_compare(self, other: QImage | None, mode: str = "slider",
+                    captions: tuple[str, str] = ("", "")) -> None:
         self._compare = other
+        self._captions = captions
         self.compare_mode = mode if other is not None else "off"
         self.update()
 
@@ -299,8 +302,12 @@ class CanvasView(QWidget):
         assert self._image is not None and self._compare is not None
         half = self.width() / 2
         for i, img in enumerate((self._image, self._compare)):
-            s = min((half - 12) / img.width(), (self.height() - 12) / img.height())
+            s = min((half - 12) / img.width(), (self.height() - 40) / img.height())
             w, h = img.width() * s, img.height() * s
             x = i * half + (half - w) / 2
-            painter.drawImage(QRectF(x, (self.height() - h) / 2, w, h), img,
-                              QRectF(img.rect()))
+            top = (self.height() - h) / 2
+            painter.drawImage(QRectF(x, top, w, h), img, QRectF(img.rect()))
+            caption = f"{self._captions[i]} · {img.width()}×{img.height()}".strip(" ·")
+            painter.setPen(self.palette().color(self.foregroundRole()))
+            painter.drawText(QRectF(i * half, top - 24, half, 20),
+                             Qt.AlignmentFlag.AlignCenter, caption)

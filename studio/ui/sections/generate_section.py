@@ -262,7 +262,8 @@ class GenerateSection(QWidget):
         self.side_scroll = QScrollArea()
         self.side_scroll.setWidget(self.side)
         self.side_scroll.setWidgetResizable(True)
-        self.side_scroll.setMinimumWidth(300)
+        self.side_scroll.setMinimumWidth(370)
+        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
 
         # -- the workspace: edit tools, canvas, results -------------------------------------
@@ -295,14 +296,13 @@ class GenerateSection(QWidget):
         self.strength.setMaximumWidth(160)
         self.strength.setToolTip("How much of the source is redone (1.0: all of it)")
         self.strength.valueChanged.connect(self._strength_changed)
+        self.strength.setMinimumWidth(120)
+        tools.addStretch(1)
         tools.addWidget(self.strength_label)
         tools.addWidget(self.strength)
-        tools.addStretch(1)
         self.source_label = QLabel("No source image")
         self.clear_source_btn = QPushButton("Clear source")
         self.clear_source_btn.clicked.connect(self.clear_source)
-        tools.addWidget(self.source_label)
-        tools.addWidget(self.clear_source_btn)
         col.addLayout(tools)
 
         self.mask_tools = QWidget()
@@ -340,8 +340,10 @@ class GenerateSection(QWidget):
             b.setToolTip(tip)
             b.clicked.connect(lambda _c=False, f=slot: self._mask_action(f))
             mt.addWidget(b)
-        mt.addWidget(QLabel("Left: paint · right: erase · middle: pan · wheel: zoom"))
         mt.addStretch(1)
+        self.mask_tools.setToolTip("On the canvas: left button paints, right button erases, "
+                                   "middle button pans, the wheel zooms; [ and ] change the "
+                                   "brush size")
         col.addWidget(self.mask_tools)
 
         self.outpaint_tools = QWidget()
@@ -379,11 +381,15 @@ class GenerateSection(QWidget):
         self.zoom_label = QLabel("fit")
         self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         view_row.addWidget(self.zoom_label)
+        view_row.addSpacing(12)
+        view_row.addWidget(self.source_label)
+        view_row.addWidget(self.clear_source_btn)
         view_row.addStretch(1)
         self.compare_mode = QComboBox()
-        self.compare_mode.addItem("Compare: off", "off")
+        self.compare_mode.addItem("No compare", "off")
         self.compare_mode.addItem("Compare: slider", "slider")
-        self.compare_mode.addItem("Compare: side by side", "side")
+        self.compare_mode.addItem("Side by side", "side")
+        self.compare_mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.compare_mode.setToolTip("Compare the canvas with the source (C)")
         self.compare_mode.currentIndexChanged.connect(lambda _i: self._update_compare())
         view_row.addWidget(self.compare_mode)
@@ -420,7 +426,7 @@ class GenerateSection(QWidget):
         self.splitter.addWidget(center)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([340, 900])
+        self.splitter.setSizes([380, 900])
         self.ws.mode_changed.connect(self._mode_shown)
         self._mode_shown(self.ws.mode)
 
@@ -594,7 +600,9 @@ class GenerateSection(QWidget):
         except GenerationError as exc:
             self.status.setText(str(exc))
             return False
-        self.source_label.setText(f"Source: #{asset.id} · {asset.width}×{asset.height}")
+        self.source_label.setText(f"Source #{asset.id}")
+        self.source_label.setToolTip(f"{asset.title or asset.original_name}\n"
+                                     f"{asset.width}×{asset.height}")
         self._show_asset(asset)
         self._update_compare()
         return True
@@ -626,7 +634,8 @@ class GenerateSection(QWidget):
             self.canvas.set_compare(None)
             return
         # Left of the line (or left side): the result on the canvas; right: the source.
-        self.canvas.set_compare(QImage(str(self.ctx.library.path_of(source))), mode)
+        self.canvas.set_compare(QImage(str(self.ctx.library.path_of(source))), mode,
+                                ("This image", f"Source #{source.id}"))
 
     def compare_with(self, asset_id: int, mode: str = "slider") -> None:
         """Compare the canvas with another asset (the results menu's "Compare")."""
@@ -636,7 +645,8 @@ class GenerateSection(QWidget):
         self.compare_mode.blockSignals(True)
         self.compare_mode.setCurrentIndex(self.compare_mode.findData(mode))
         self.compare_mode.blockSignals(False)
-        self.canvas.set_compare(QImage(str(self.ctx.library.path_of(other))), mode)
+        self.canvas.set_compare(QImage(str(self.ctx.library.path_of(other))), mode,
+                                ("This image", f"#{other.id}"))
 
     def _cycle_compare(self) -> None:
         self.compare_mode.setCurrentIndex((self.compare_mode.currentIndex() + 1) % 3)
@@ -772,7 +782,7 @@ class GenerateSection(QWidget):
         if self.random_seed.isChecked() and not keep_seed:
             self.seed.setValue(random.randrange(2**31))
         w, h = (int(v) for v in self.size.currentData().split("x"))
-        fields = dict(width=w, height=h, **self.ws.edit_fields())
+        fields = {"width": w, "height": h, **self.ws.edit_fields()}
         return GenerationRequest(
             model_id=entry.id, model_sha256=entry.sha256, model_name=entry.name,
             family=str(entry.family), prompt=self.prompt.toPlainText().strip(),
