@@ -567,8 +567,7 @@ class GenerateSection(QWidget):
         editing = mode != "generate"
         self.mask_tools.setVisible(mode == "inpaint")
         self.outpaint_tools.setVisible(mode == "outpaint")
-        self.strength.setEnabled(editing)
-        self.strength_label.setEnabled(editing)
+        self.strength.setEnabled(editing)  # the label stays enabled (theme-following text)
         self.strength.setValue(round(self.ws.strength * 100))
         self.canvas.set_painting(mode == "inpaint")
         self.canvas.set_margins(self.ws.margins if mode == "outpaint" else (0, 0, 0, 0))
