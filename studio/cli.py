@@ -93,6 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     paths = resolve_paths()
+    from studio.core.runtime import activate
+
+    activate(paths.data_dir)  # a first-run-provisioned PyTorch, if any (sys.path only)
     ctx = CliContext(paths, SettingsStore(paths.settings_file))
 
     if args.reset_settings:
