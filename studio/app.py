@@ -83,6 +83,12 @@ def run_app(paths: StudioPaths) -> int:
     window.show()
     if ctx.notices:
         QTimer.singleShot(0, lambda: show_notices(window, ctx.notices))
+    from studio.core.accelerator import installed_torch_build
+
+    if installed_torch_build() is None:  # an installer that ships without PyTorch: first run
+        from studio.ui.provision_dialog import open_provision_dialog
+
+        QTimer.singleShot(0, lambda: open_provision_dialog(ctx, window))
 
     quit_event = asyncio.Event()
     app.aboutToQuit.connect(quit_event.set)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from studio.viewmodels.chain import ChainsModel, ChainStatusModel
     from studio.viewmodels.generation import GenerationModel
     from studio.viewmodels.library import LibraryModel
+    from studio.viewmodels.provision import ProvisionModel
     from studio.viewmodels.wallet import WalletModel
     from studio.viewmodels.workspace import WorkspaceModel
 
@@ -60,6 +61,12 @@ class ViewModels:
         from studio.viewmodels.activity import ActivityModel
 
         return ActivityModel(self.studio)
+
+    @cached_property
+    def provision(self) -> ProvisionModel:
+        from studio.viewmodels.provision import ProvisionModel
+
+        return ProvisionModel(self.studio)
 
     @cached_property
     def library(self) -> LibraryModel:

@@ -1,4 +1,4 @@
-"""First-run provisioning against a FAKE local package index (tests/packaging/fake_index.py)
+"""First-run provisioning against a FAKE local package index (tests/fake_index.py)
 serving a tiny stand-in wheel named like torch: plan, download killed halfway (SIGKILL at a
 named crash point, in a real child process) and resumed with HTTP Range, pip install into the
 runtime folder, verify in a child process, and the app putting that folder on sys.path."""

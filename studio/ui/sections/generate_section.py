@@ -247,6 +247,10 @@ class GenerateSection(QWidget):
         self.device_note.setObjectName("deviceStatus")
         self.device_note.setWordWrap(True)
         left.addWidget(self.device_note)
+        self.setup_gpu = QPushButton("Set up PyTorch for this GPU…")
+        self.setup_gpu.setVisible(False)
+        self.setup_gpu.clicked.connect(self._open_setup)
+        left.addWidget(self.setup_gpu)
         left.addLayout(prompt_row)
         left.addWidget(self.prompt)
         left.addWidget(QLabel("Negative prompt"))
@@ -844,6 +848,12 @@ class GenerateSection(QWidget):
     def _on_device_status(self, line: str, needs_action: bool) -> None:
         self.device_note.setText(("⚠ " if needs_action else "") + line)
         self.device_note.setStyleSheet("color: palette(link);" if needs_action else "")
+        self.setup_gpu.setVisible(needs_action)
+
+    def _open_setup(self) -> None:
+        from studio.ui.provision_dialog import open_provision_dialog
+
+        open_provision_dialog(self.ctx, self)
 
     # -- engine events (GUI thread) ---------------------------------------------------------
 

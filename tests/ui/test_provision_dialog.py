@@ -1,0 +1,57 @@
+"""The first-run PyTorch dialog over its view-model, against the FAKE local index serving a
+tiny stand-in torch wheel (tests/fake_index.py); the machine is told (FAKE) that it
+has an NVIDIA driver, so the CUDA variant is chosen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fake_index import FakeIndex, build_wheel  # tests/fake_index.py (tests/ is on sys.path)
+
+from studio.core.accelerator import FAKE_DRIVER_ENV
+from studio.core.runtime import site_dir
+
+
+def test_dialog_detects_plans_installs_and_cancels(qtbot, paths, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from studio.app import create_context
+    from studio.ui.provision_dialog import ProvisionDialog
+    from studio.viewmodels.provision import ProvisionModel
+
+    monkeypatch.setenv(FAKE_DRIVER_ENV, "575.57.08")
+    wheel = build_wheel(tmp_path)
+    ctx = create_context(paths)
+    with FakeIndex(wheel, chunk_delay=0.01) as index:
+        vm = ProvisionModel(ctx, index_url=index.url)
+        dialog = ProvisionDialog(vm)
+        qtbot.addWidget(dialog)
+        assert not dialog.install_btn.isEnabled()  # nothing planned yet
+        vm.load_plan().start()
+        qtbot.waitUntil(lambda: vm.state == "ready", timeout=20_000)
+        assert "575.57.08" in dialog.detected.text() and "FAKE" in dialog.detected.text()
+        assert dialog.choice.text().startswith("PyTorch cu128 build (cuda)")
+        size = f"{wheel.stat().st_size / 2**20:,.0f} MiB"
+        assert wheel.name in dialog.download.text() and size in dialog.download.text()
+        assert dialog.install_btn.isEnabled() and not dialog.cancel_btn.isEnabled()
+
+        # Cancel mid-download: the dialog offers to resume.
+        dialog.install_btn.click()
+        qtbot.waitUntil(lambda: 0 < dialog.bar.value() < 100, timeout=20_000)
+        assert dialog.cancel_btn.isEnabled() and not dialog.close_btn.isEnabled()
+        dialog.cancel_btn.click()
+        qtbot.waitUntil(lambda: vm.state == "cancelled", timeout=20_000)
+        assert dialog.install_btn.text() == "Resume" and "resumes" in dialog.message.text()
+        kept = dialog.bar.value()
+
+        index.chunk_delay = 0.0
+        dialog.install_btn.click()
+        qtbot.waitUntil(lambda: vm.state in ("done", "failed"), timeout=120_000)
+    assert vm.state == "done", vm.message
+    assert "PyTorch 2.13.0+cu128 (CUDA 12.8 build)" in dialog.message.text()
+    assert "GPU not checked" in dialog.message.text()
+    resumed = [r for _m, p, r in index.requests if p.startswith("/files/")][-1]
+    assert kept > 0 and resumed.startswith("bytes=") and resumed != "bytes=0-"
+    assert (site_dir(paths.data_dir) / "torch" / "version.py").is_file()
+    assert dialog.close_btn.text() == "Close" and dialog.bar.value() == 100
+    ctx.close()
