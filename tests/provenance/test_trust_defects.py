@@ -394,3 +394,21 @@ def test_large_image_thumbnail_is_capped(sign, fmt, size):
     signed = sign(image_bytes(fmt, size), REQUEST, 1)  # the PNG's is made by c2pa itself
     with Image.open(io.BytesIO(read_report_bytes(signed).thumbnail)) as thumb:
         assert thumb.format == "JPEG" and max(thumb.size) == THUMBNAIL_CAP
+
+
+def test_highly_compressed_webp_grows_by_a_bounded_thumbnail(sign):
+    """The reported case: a few-KB 512x512 WebP must not grow many times over."""
+    from PIL import Image, ImageDraw
+
+    from studio.core.provenance.signing import thumbnail_budget
+
+    img = Image.linear_gradient("L").resize((512, 512)).convert("RGB")
+    ImageDraw.Draw(img).ellipse((300, 60, 420, 180), fill=(250, 210, 90))
+    buf = io.BytesIO()
+    img.save(buf, "WEBP", quality=40)
+    webp = buf.getvalue()
+    assert len(webp) < 8 * 1024
+    signed = sign(webp, REQUEST, 1)
+    report = read_report_bytes(signed)
+    assert len(report.thumbnail) <= thumbnail_budget(len(webp))  # 4 KB for a file this small
+    assert len(signed) - len(webp) < 12 * 1024  # manifest + certificates + a bounded thumbnail

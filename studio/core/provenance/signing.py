@@ -174,6 +174,9 @@ THUMBNAIL_QUALITY = 75
 # Above this many pixels a PNG's thumbnail is left to c2pa: its PNG decoder is faster than
 # Pillow's on large images, Pillow's integer reduce faster on small ones (bench/provenance.py).
 SDK_THUMBNAIL_PIXELS = 1_600_000
+SDK_THUMBNAIL_MIN_FILE = 1_000_000  # large enough that c2pa's 512 px JPEG is within budget
+THUMBNAIL_MIN_BUDGET = 4096
+THUMBNAIL_MIN_EDGE = 64
 
 
 @dataclass(frozen=True)
@@ -182,10 +185,17 @@ class ThumbnailPlan:
     sdk_long_edge: int | None = None  # or made by c2pa at this long edge
 
 
+def thumbnail_budget(file_size: int) -> int:
+    """Most bytes a thumbnail may add: a tenth of the file, never under 4 KB. A highly
+    compressed file (a 5 KB WebP) must not grow many times over for its thumbnail."""
+    return max(THUMBNAIL_MIN_BUDGET, file_size // 10)
+
+
 def plan_thumbnail(data: bytes) -> ThumbnailPlan:
     """The manifest thumbnail: a JPEG with a long edge of half the image's, at most
-    THUMBNAIL_CAP; none for images of THUMBNAIL_MIN_IMAGE px or less (they are their own
-    thumbnail) or that cannot be decoded (the signature is what matters)."""
+    THUMBNAIL_CAP, and within ``thumbnail_budget`` (smaller and plainer until it fits, else
+    none); none for images of THUMBNAIL_MIN_IMAGE px or less (they are their own thumbnail)
+    or that cannot be decoded (the signature is what matters)."""
     from PIL import Image
 
     try:
@@ -195,7 +205,8 @@ def plan_thumbnail(data: bytes) -> ThumbnailPlan:
             if long_edge <= THUMBNAIL_MIN_IMAGE:
                 return ThumbnailPlan()
             target = min(THUMBNAIL_CAP, long_edge // 2)
-            if img.format == "PNG" and width * height > SDK_THUMBNAIL_PIXELS:
+            if (img.format == "PNG" and width * height > SDK_THUMBNAIL_PIXELS
+                    and len(data) >= SDK_THUMBNAIL_MIN_FILE):
                 return ThumbnailPlan(sdk_long_edge=target)
             if img.format == "JPEG":
                 img.draft("RGB", (target, target))  # DCT scaling: a cheap decode
@@ -206,11 +217,18 @@ def plan_thumbnail(data: bytes) -> ThumbnailPlan:
     factor = max(img.size) // target
     if factor > 1:
         img = img.reduce(factor)  # integer box reduce: fast
-    if max(img.size) > target:
-        img.thumbnail((target, target), Image.Resampling.BILINEAR)
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=THUMBNAIL_QUALITY)
-    return ThumbnailPlan(jpeg=buf.getvalue())
+    budget = thumbnail_budget(len(data))
+    edge = target
+    while edge >= THUMBNAIL_MIN_EDGE:
+        if max(img.size) > edge:
+            img.thumbnail((edge, edge), Image.Resampling.BILINEAR)
+        for quality in (THUMBNAIL_QUALITY, 50):
+            buf = io.BytesIO()
+            img.save(buf, "JPEG", quality=quality)
+            if buf.tell() <= budget:
+                return ThumbnailPlan(jpeg=buf.getvalue())
+        edge //= 2
+    return ThumbnailPlan()  # no thumbnail fits: the file is small enough to be its own
 
 
 def _settings_context(plan: ThumbnailPlan):
