@@ -1,6 +1,12 @@
 """Build the PyInstaller bundle and, on Linux, a .deb and a .tar.gz around it.
 
-Usage: .venv/bin/python scripts/package.py [--skip-build]
+Usage: .venv/bin/python scripts/package.py [--accelerator cpu|cuda|rocm] [--skip-build]
+
+--accelerator cpu (default) bundles the build venv's PyTorch, which must be a CPU build.
+cuda and rocm build the same app *without* PyTorch: at first launch it detects the driver and
+installs the matching CUDA/ROCm PyTorch into a per-user folder (studio/core/provision.py), so
+one installer serves every driver generation. Artefacts are named by accelerator; the bundle's
+accelerator is checked (the torch it carries, or none) and recorded in the report.
 Prints the bundle size and its ten largest parts, as text and JSON (dist/package-report.json).
 """
 
@@ -23,10 +29,44 @@ DIST = ROOT / "dist"
 BUNDLE = DIST / APP_ID
 
 
-def build_bundle() -> None:
+ACCELERATORS = ("cpu", "cuda", "rocm")
+
+
+def build_bundle(accelerator: str) -> None:
+    env = {**os.environ, "STUDIO_ACCELERATOR": accelerator}
     subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
                     "--distpath", str(DIST), "--workpath", str(ROOT / "build" / "pyinstaller"),
-                    str(ROOT / "build.spec")], check=True, cwd=ROOT)
+                    str(ROOT / "build.spec")], check=True, cwd=ROOT, env=env)
+
+
+def bundled_torch(root: Path) -> dict | None:
+    """The torch build the bundle carries (from its torch/version.py), or None."""
+    import ast
+    import re
+
+    for version_py in (root / "_internal" / "torch" / "version.py", root / "torch" / "version.py"):
+        if version_py.is_file():
+            text = version_py.read_text()
+            values = {m.group(1): ast.literal_eval(m.group(2).strip()) for m in re.finditer(
+                r"^(__version__|cuda|hip)\b[^=\n]*=\s*(.+)$", text, re.M)}
+            return {"version": values.get("__version__"), "cuda": values.get("cuda"),
+                    "hip": values.get("hip")}
+    return None
+
+
+def check_accelerator(accelerator: str, torch: dict | None) -> str:
+    """Refuse a bundle whose PyTorch does not match the accelerator it is named for."""
+    if accelerator == "cpu":
+        if torch is None:
+            raise SystemExit("package: the cpu bundle has no torch (is torch in the venv?)")
+        if torch["cuda"] or torch["hip"]:
+            raise SystemExit(f"package: the cpu bundle would carry torch {torch['version']} "
+                             "(a GPU build); build it from a venv with the CPU wheel")
+        return f"torch {torch['version']} (CPU build) bundled"
+    if torch is not None:
+        raise SystemExit(f"package: the {accelerator} bundle must not carry torch (found "
+                         f"{torch['version']}); it installs the matching build at first launch")
+    return f"no torch: the {accelerator.upper()} build is installed at first launch"
 
 
 def add_anvil() -> Path | None:
@@ -58,8 +98,8 @@ def largest_parts(root: Path, n: int = 10) -> list[tuple[str, int]]:
     return sorted(sizes, key=lambda kv: kv[1], reverse=True)[:n]
 
 
-def make_tarball() -> Path:
-    out = DIST / f"{APP_ID}-{__version__}-linux-x86_64.tar.gz"
+def make_tarball(accelerator: str) -> Path:
+    out = DIST / f"{APP_ID}-{__version__}-linux-x86_64-{accelerator}.tar.gz"
     with tarfile.open(out, "w:gz") as tar:
         tar.add(BUNDLE, arcname=f"{APP_ID}-{__version__}")
         tar.add(ROOT / "resources" / f"{APP_ID}.desktop",
@@ -69,7 +109,7 @@ def make_tarball() -> Path:
     return out
 
 
-def make_deb() -> Path | None:
+def make_deb(accelerator: str) -> Path | None:
     if shutil.which("dpkg-deb") is None:
         print("package: dpkg-deb not found; no .deb", file=sys.stderr)
         return None
@@ -91,7 +131,8 @@ def make_deb() -> Path | None:
     control.mkdir()
     installed_kb = tree_size(stage) // 1024
     (control / "control").write_text(
-        f"Package: {APP_ID}\nVersion: {__version__}\nSection: graphics\nPriority: optional\n"
+        f"Package: {APP_ID}\nVersion: {__version__}+{accelerator}\nSection: graphics\n"
+        "Priority: optional\n"
         f"Architecture: amd64\nInstalled-Size: {installed_kb}\n"
         "Depends: libegl1, libgl1, libfontconfig1, libdbus-1-3, libxkbcommon-x11-0, "
         "libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1\n"
@@ -101,7 +142,7 @@ def make_deb() -> Path | None:
         " Generate images locally, sign them with C2PA manifests, and mint them with\n"
         " on-chain royalty splits.\n"
     )
-    out = DIST / f"{APP_ID}_{__version__}_amd64.deb"
+    out = DIST / f"{APP_ID}_{__version__}+{accelerator}_amd64.deb"
     subprocess.run(["dpkg-deb", "--root-owner-group", "--build", str(stage), str(out)],
                    check=True, stdout=subprocess.DEVNULL)
     return out
@@ -110,16 +151,22 @@ def make_deb() -> Path | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-build", action="store_true", help="reuse dist/ as it is")
+    parser.add_argument("--accelerator", choices=ACCELERATORS, default="cpu",
+                        help="cpu bundles PyTorch; cuda/rocm install it at first launch")
     args = parser.parse_args()
     if not args.skip_build:
-        build_bundle()
+        build_bundle(args.accelerator)
+    torch = bundled_torch(BUNDLE)
+    torch_note = check_accelerator(args.accelerator, torch)
+    print(f"package: {args.accelerator}: {torch_note}")
     anvil = add_anvil()
-    report: dict = {"bundle": str(BUNDLE), "bundle_bytes": tree_size(BUNDLE),
+    report: dict = {"accelerator": args.accelerator, "torch": torch, "torch_note": torch_note,
+                    "bundle": str(BUNDLE), "bundle_bytes": tree_size(BUNDLE),
                     "anvil_bundled": anvil is not None,
                     "largest_parts": largest_parts(BUNDLE)}
     if sys.platform.startswith("linux"):
-        tarball = make_tarball()
-        deb = make_deb()
+        tarball = make_tarball(args.accelerator)
+        deb = make_deb(args.accelerator)
         report["tar_gz"] = {"path": str(tarball), "bytes": tarball.stat().st_size}
         if deb:
             report["deb"] = {"path": str(deb), "bytes": deb.stat().st_size}

@@ -283,7 +283,8 @@ class Provisioner:
     def install(self, wheel: Path, target: Path) -> None:
         """pip installs the wheel and resolves its dependencies from the same index."""
         cmd = [*helper_command("pip"), "install", "--disable-pip-version-check",
-               "--no-input", "--target", str(target), *self.plan.choice.pip_args,
+               "--no-input", "--only-binary", ":all:", "--target", str(target),
+               *self.plan.choice.pip_args,
                str(wheel)]
         done = self._child(cmd, "install")
         if done.returncode != 0:

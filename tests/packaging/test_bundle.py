@@ -67,3 +67,15 @@ def test_demo_model_generate_and_verify(bundle: Path, tmp_path: Path) -> None:
     verified = run(bundle, env, "verify", str(files[0]), "--json")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert json.loads(verified.stdout)["state"] in ("valid", "trusted")
+
+
+def test_bundle_reports_its_pytorch_build_and_can_provision(bundle: Path, tmp_path: Path) -> None:
+    """The cpu bundle carries a CPU build and says so without a GPU; the pip that first-run
+    provisioning runs inside the bundle (no separate Python there) works."""
+    env = clean_env(tmp_path)
+    out = run(bundle, env, "--selftest").stdout
+    line = next(x for x in out.splitlines() if " torch build " in x)
+    assert "CPU build" in line or "CUDA" in line or "ROCm" in line, out
+    pip = subprocess.run([str(bundle / "studio"), "--internal-provision", "pip", "--version"],
+                         env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert pip.returncode == 0 and pip.stdout.startswith("pip "), pip.stdout + pip.stderr
