@@ -4,6 +4,7 @@ has an NVIDIA driver, so the CUDA variant is chosen."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ def test_dialog_detects_plans_installs_and_cancels(qtbot, paths, tmp_path: Path,
     from studio.viewmodels.provision import ProvisionModel
 
     monkeypatch.setenv(FAKE_DRIVER_ENV, "575.57.08")
+    # The model puts the new runtime on sys.path when done: keep it out of later tests.
+    monkeypatch.setattr(sys, "path", list(sys.path))
     wheel = build_wheel(tmp_path)
     ctx = create_context(paths)
     with FakeIndex(wheel, chunk_delay=0.01) as index:
@@ -53,5 +56,6 @@ def test_dialog_detects_plans_installs_and_cancels(qtbot, paths, tmp_path: Path,
     resumed = [r for _m, p, r in index.requests if p.startswith("/files/")][-1]
     assert kept > 0 and resumed.startswith("bytes=") and resumed != "bytes=0-"
     assert (site_dir(paths.data_dir) / "torch" / "version.py").is_file()
+    assert str(site_dir(paths.data_dir)) in sys.path  # activated for this process
     assert dialog.close_btn.text() == "Close" and dialog.bar.value() == 100
     ctx.close()
