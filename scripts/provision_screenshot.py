@@ -1,6 +1,7 @@
-"""Screenshot of the first-run PyTorch dialog mid-download, into
-docs/screenshots/provision-dialog.png. The machine is told (FAKE) it has NVIDIA driver
-575.57.08, and a FAKE local index serves a stand-in torch wheel (tests/fake_index.py).
+"""Screenshots of the first-run PyTorch dialog mid-download (docs/screenshots/
+provision-dialog.png) and of the Generate section's device line (generate-device-line.png).
+The machine is told (FAKE) it has NVIDIA driver 575.57.08, and a FAKE local index serves a
+stand-in torch wheel (tests/fake_index.py).
 
 Run: STUDIO_HOME=$(mktemp -d) xvfb-run -a .venv/bin/python scripts/provision_screenshot.py
 """
@@ -59,6 +60,21 @@ def main() -> int:
             print(out, out.stat().st_size)
             vm.cancel()
             wait(lambda: vm.state == "cancelled")
+    from studio.app import create_window
+
+    window = create_window(ctx)
+    window.resize(1024, 700)
+    window.show()
+    window.show_section("generate")
+    section = window.page("generate")
+    wait(lambda: "CUDA" in section.device_note.text() or "CPU" in section.device_note.text())
+    for _ in range(10):
+        app.processEvents()
+    out = REPO / "docs" / "screenshots" / "generate-device-line.png"
+    image = window.grab().toImage()
+    image.convertToFormat(image.Format.Format_Indexed8).save(str(out))
+    print(out, out.stat().st_size)
+    window.shutdown()
     ctx.close()
     return 0
 

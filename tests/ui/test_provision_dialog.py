@@ -59,3 +59,34 @@ def test_dialog_detects_plans_installs_and_cancels(qtbot, paths, tmp_path: Path,
     assert str(site_dir(paths.data_dir)) in sys.path  # activated for this process
     assert dialog.close_btn.text() == "Close" and dialog.bar.value() == 100
     ctx.close()
+
+
+@pytest.fixture
+def fake_driver(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before the window: the Generate section checks the device when it is built.
+    monkeypatch.setenv(FAKE_DRIVER_ENV, "575.57.08")
+
+
+def test_generate_section_says_the_gpu_goes_unused(fake_driver, studio_window, qtbot,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Told (FAKE) that an NVIDIA driver is there while this venv has a CPU PyTorch, the
+    Generate section says so and offers the setup; the button opens the dialog."""
+    import torch
+
+    studio_window.show_section("generate")
+    section = studio_window.page("generate")
+    if torch.version.cuda or getattr(torch.version, "hip", None):
+        pytest.skip("this venv has a GPU build of PyTorch")
+    qtbot.waitUntil(lambda: "reinstall the CUDA variant" in section.device_note.text(),
+                    timeout=20_000)
+    assert section.device_note.text().startswith("⚠ CPU: CPU build of PyTorch installed on a "
+                                                 "machine with an NVIDIA GPU")
+    assert section.setup_gpu.isVisibleTo(section)
+    monkeypatch.setattr("studio.viewmodels.provision.ProvisionModel.load_plan",
+                        lambda self: self.studio.runner.run(lambda: None))  # no index here
+    section.setup_gpu.click()
+    from studio.ui.provision_dialog import ProvisionDialog
+
+    dialogs = [w for w in section.findChildren(ProvisionDialog)]
+    assert len(dialogs) == 1 and dialogs[0].isVisible()
+    dialogs[0].close()

@@ -847,6 +847,7 @@ class GenerateSection(QWidget):
 
     def _on_device_status(self, line: str, needs_action: bool) -> None:
         self.device_note.setText(("⚠ " if needs_action else "") + line)
+        self.device_note.setToolTip(line)
         self.device_note.setStyleSheet("color: palette(link);" if needs_action else "")
         self.setup_gpu.setVisible(needs_action)
 
