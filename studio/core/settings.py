@@ -32,6 +32,28 @@ class UiSettings:
 
 
 @dataclass
+class FastPathSettings:
+    """The GPU fast path, piece by piece. "auto" turns a piece on where it pays (CUDA) and off
+    elsewhere; "on" forces it (the CPU compiled path works too, it is just slow to compile)."""
+
+    enabled: str = "auto"  # auto (CUDA only) | on | off: the master switch
+    dtype: str = "auto"  # auto (what the family wants) | float16 | bfloat16
+    channels_last: bool = True  # UNet/VAE memory format (convolutions run faster)
+    fuse_qkv: bool = True  # one matmul for Q, K and V
+    sdpa_backend: str = "auto"  # auto (flash on Hopper/Ada/Ampere) | flash | efficient | math
+    compile: str = "auto"  # auto (CUDA) | on | off: torch.compile of the denoiser
+    compile_mode: str = "auto"  # auto (CUDA graphs on CUDA) | default | reduce-overhead |
+    #                             max-autotune | max-autotune-no-cudagraphs
+    compile_scope: str = "full"  # full (the whole denoiser) | blocks (repeated blocks only)
+    compile_vae: bool = True  # also compile the VAE decoder
+    compile_cache: bool = True  # keep compiled kernels on disk per model, torch and device
+    fp8: str = "off"  # off | auto (Hopper/Ada with torchao) | on: float8 weights+activations
+    # Draft speed: trades quality for speed, off by default and labelled so in the UI.
+    draft_cache: str = "off"  # off | first-block | mag | taylorseer (transformer models)
+    draft_cache_threshold: float = 0.2
+
+
+@dataclass
 class GenerationSettings:
     device: str = "auto"  # auto | cuda | mps | cpu
     attention_slicing: str = "auto"  # auto | on | off
@@ -44,6 +66,11 @@ class GenerationSettings:
     default_width: int = 512
     default_height: int = 512
     preview_every: int = 2  # steps between live previews
+    # Images of a batch made by one pipeline call. 0 = auto: 4 on CUDA (the text encoder runs
+    # once, the denoiser batched); 1 elsewhere, where a batch item then replays bit for bit
+    # (batched kernels round differently: +-1 level on a few pixels).
+    batch_per_call: int = 0
+    fast_path: FastPathSettings = field(default_factory=FastPathSettings)
 
 
 @dataclass

@@ -242,7 +242,7 @@ class Studio:
 
         gs = self.settings.generation
         engine = GenerationEngine(self.library, gs, preview_every=gs.preview_every,
-                                  sign=self.signer())
+                                  sign=self.signer(), cache_dir=self.paths.cache_dir / "compile")
 
         def announce(ev: object) -> None:
             if isinstance(ev, JobFinished):

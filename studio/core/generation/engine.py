@@ -1,9 +1,14 @@
 """The generation engine: one worker thread owns the pipeline; a job queue sits in front of it.
 
 Listeners are called from the worker thread (``QueueChanged`` also from the thread that changed
-the queue; the GUI marshals them onto its own thread with Qt
-signals; the CLI just prints). Cancel sets the pipeline's interrupt flag from
+the queue, ``JobFinished`` from the output thread; the GUI marshals them onto its own thread with
+Qt signals; the CLI just prints). Cancel sets the pipeline's interrupt flag from
 ``callback_on_step_end``, so a running job stops within one step.
+
+The worker only runs the GPU: the fast path (``fastpath.py``) is applied when a model loads,
+a batch is made by as few pipeline calls as memory allows, and PNG encode, signing and the
+library store run on the output stage (``output_stage.py``) while the next job denoises, so a
+job's ``JobFinished`` may come after the next job's ``JobStarted``.
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from studio.core.generation import edit
 from studio.core.generation.errors import GenerationError, ModelError
 from studio.core.generation.families import FAMILIES, Family
+from studio.core.generation.fastpath import FastPath
 from studio.core.generation.output import SignFn, store_output
+from studio.core.generation.output_stage import OutputStage
 from studio.core.generation.registry import ModelEntry, ModelRegistry
 from studio.core.generation.request import GenerationRequest
 from studio.core.library import Library
@@ -47,6 +55,7 @@ class Job:
     error: str = ""
     assets: list[Asset] = field(default_factory=list)
     cancel_requested: bool = False
+    started: float = 0.0  # time.monotonic() when the worker took it
 
 
 # -- events (delivered to listeners on the worker thread) -----------------------------------
@@ -75,6 +84,12 @@ class JobProgress:
     steps: int
     done: int  # steps done over the whole job
     total: int
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    job_id: int
+    text: str  # e.g. "Preparing the fast path… (first time only)"
 
 
 @dataclass(frozen=True)
@@ -114,7 +129,7 @@ def _is_oom(exc: BaseException) -> bool:
 class GenerationEngine:
     def __init__(self, library: Library, settings: GenerationSettings | None = None, *,
                  sign: SignFn | None = None, loader: Loader | None = None,
-                 preview_every: int = 2) -> None:
+                 preview_every: int = 2, cache_dir: Path | None = None) -> None:
         self.library = library
         self.registry = ModelRegistry(library)
         self.settings = settings or GenerationSettings()
@@ -130,6 +145,10 @@ class GenerationEngine:
         self._stopping = False
         self._model: Any = None
         self.device: Any = None
+        # Compiled kernels live next to the library unless the caller says where.
+        self.fast = FastPath(self.settings.fast_path,
+                             cache_dir or Path(library.db_path).parent / "compile-cache")
+        self._output = OutputStage(self._store_item, self._job_done)
         self.thread = threading.Thread(target=self._run, name="generation-worker", daemon=True)
         self.thread.start()
 
@@ -252,6 +271,7 @@ class GenerationEngine:
             self._cv.notify_all()
         if threading.current_thread() is not self.thread:
             self.thread.join(timeout)
+        self._output.close(timeout)  # images already made are still stored
 
     # -- worker -----------------------------------------------------------------------------
 
@@ -267,26 +287,39 @@ class GenerationEngine:
                 self._current = job
             self._emit(JobStarted(job.id))
             self._emit_queue()
-            started = time.monotonic()
+            job.started = time.monotonic()
+            error: str | None = None
             try:
                 self._execute(job)
-                job.state = JobState.CANCELLED if job.cancel_requested else JobState.DONE
             except GenerationError as exc:
-                job.state, job.error = JobState.FAILED, str(exc)
+                error = str(exc)
             except Exception as exc:
                 if _is_oom(exc):
-                    job.state, job.error = JobState.FAILED, oom_message(job.request)
+                    error = oom_message(job.request)
                     self._free_cuda_cache()
                 else:
                     log.exception("generation job %s failed", job.id)
-                    job.state, job.error = JobState.FAILED, f"Generation failed: {exc}"
+                    error = f"Generation failed: {exc}"
             with self._cv:
                 self._current = None
-                self._cv.notify_all()
-            self._emit(JobFinished(job.id, job.state, tuple(job.assets), job.error,
-                                   time.monotonic() - started))
-            self._emit_queue()
+            self._output.finish(job, error)  # reported once its images are stored
         self._unload()
+
+    def _store_item(self, job: Job, image: Any, index: int, seed: int,
+                    timings: dict[str, Any]) -> None:  # output thread
+        job.assets.append(store_output(self.library, image, job.request, index, seed,
+                                       sign=self.sign, timings=timings))
+
+    def _job_done(self, job: Job, error: str | None) -> None:  # output thread
+        with self._cv:
+            if error:
+                job.state, job.error = JobState.FAILED, error
+            else:
+                job.state = JobState.CANCELLED if job.cancel_requested else JobState.DONE
+            self._cv.notify_all()
+        self._emit(JobFinished(job.id, job.state, tuple(job.assets), job.error,
+                               time.monotonic() - job.started))
+        self._emit_queue()
 
     def _ensure_model(self, request: GenerationRequest) -> tuple[Any, float]:
         from studio.core.generation.devices import probe_device
@@ -317,6 +350,7 @@ class GenerationEngine:
         if self._model is None:
             return
         self._model = None
+        self.fast.release()
         gc.collect()
         self._free_cuda_cache()
 
@@ -333,8 +367,9 @@ class GenerationEngine:
 
         from studio.core.generation.devices import plan_memory
         from studio.core.generation.pipeline import apply_memory_plan
-        from studio.core.generation.preview import latents_to_preview
+        from studio.core.generation.preview import PreviewPump
         from studio.core.generation.schedulers import make_scheduler
+        from studio.core.generation.transfer import images_to_uint8, start_copy
 
         req = job.request
         model, load_s = self._ensure_model(req)
@@ -345,6 +380,9 @@ class GenerationEngine:
                 self.device, info.xl, req.width * req.height,
                 attention_slicing=s.attention_slicing, vae_tiling=s.vae_tiling,
                 cpu_offload=s.cpu_offload))
+        if hasattr(model, "native_scheduler_config") and not (model.plan
+                                                              and model.plan.cpu_offload):
+            self.fast.prepare(model, self.device, str(model.entry.family))
         # img2img / inpaint / outpaint start from a source (edit.py); the inpaint pipeline
         # shares the loaded weights.
         plan = edit.prepare(self.library, req) if req.is_img2img else None
@@ -356,16 +394,30 @@ class GenerationEngine:
         total = per_item * req.batch_size
         gen_device = "cpu" if self.device.kind == "mps" else self.device.kind
 
-        for index in range(req.batch_size):
+        # A batch is made by calls of up to ``chunk`` images: the prompt is encoded once per
+        # call and the denoiser runs batched. Per-item generators keep item i's image equal to
+        # a single run with seed + i.
+        low_memory = model.plan is not None and (model.plan.cpu_offload
+                                                 or model.plan.attention_slicing)
+        auto_chunk = 4 if self.device.kind == "cuda" else 1
+        chunk = 1 if low_memory else max(1, s.batch_per_call or auto_chunk)
+        pump = PreviewPump(info)
+        status = lambda text: self._emit(JobStatus(job.id, text))  # noqa: E731
+        for start in range(0, req.batch_size, chunk):
             if job.cancel_requested:
                 return
-            seed = req.seed + index
+            n = min(chunk, req.batch_size - start)
+            seeds = [req.seed + start + k for k in range(n)]
 
-            def on_step(p: Any, i: int, t: Any, kw: dict, index: int = index) -> dict:
-                n = getattr(p, "num_timesteps", per_item) or per_item
-                self._emit(JobProgress(job.id, index, i + 1, n, index * per_item + i + 1, total))
-                if (i + 1) % self.preview_every == 0 and i + 1 < n:
-                    self._emit(JobPreview(job.id, latents_to_preview(kw["latents"], info)))
+            def on_step(p: Any, i: int, t: Any, kw: dict, start: int = start, n: int = n) -> dict:
+                steps = getattr(p, "num_timesteps", per_item) or per_item
+                self._emit(JobProgress(job.id, start, i + 1, steps,
+                                       start * per_item + (i + 1) * n, total))
+                image = pump.poll()
+                if image is None and (i + 1) % self.preview_every == 0 and i + 1 < steps:
+                    image = pump.offer(kw["latents"])
+                if image is not None:
+                    self._emit(JobPreview(job.id, image))
                 if job.cancel_requested:
                     p._interrupt = True  # diffusers skips the remaining steps
                 return kw
@@ -373,19 +425,21 @@ class GenerationEngine:
             kwargs: dict[str, Any] = dict(
                 prompt=req.prompt, negative_prompt=req.negative_prompt or None,
                 num_inference_steps=req.steps, guidance_scale=req.guidance,
-                generator=torch.Generator(gen_device).manual_seed(seed),
+                num_images_per_prompt=n, output_type="pt",
+                generator=[torch.Generator(gen_device).manual_seed(seed) for seed in seeds],
                 callback_on_step_end=on_step, callback_on_step_end_tensor_inputs=["latents"])
             if plan is not None:
                 kwargs.update(plan.pipe_kwargs(req))
             else:
                 kwargs.update(width=req.width, height=req.height)
             t0 = time.monotonic()
-            image = pipe(**kwargs).images[0]
+            with self.fast.call((req.width, req.height, n, req.guidance > 1), status):
+                images = pipe(**kwargs).images
             if job.cancel_requested:
-                return  # an interrupted run still decodes; that image is not kept
-            if plan is not None:
-                image = plan.finish(image)  # unmasked pixels back from the source, exactly
-            asset = store_output(self.library, image, req, index, seed, sign=self.sign,
-                                 timings={"load_s": load_s if index == 0 else 0.0,
-                                          "run_s": time.monotonic() - t0})
-            job.assets.append(asset)
+                return  # an interrupted run still decodes; those images are not kept
+            # Queue the copy to the host and hand it to the output stage without waiting
+            # (an edit's unmasked pixels go back there too, off the GPU thread).
+            self._output.put_images(job, start_copy(images_to_uint8(images)), start, seeds,
+                                    {"load_s": load_s if start == 0 else 0.0,
+                                     "run_s": (time.monotonic() - t0) / n},
+                                    finish=plan.finish if plan is not None else None)

@@ -52,6 +52,7 @@ from studio.core.generation.engine import (
     JobProgress,
     JobStarted,
     JobState,
+    JobStatus,
     QueueChanged,
 )
 from studio.core.generation.errors import GenerationError
@@ -867,6 +868,9 @@ class GenerateSection(QWidget):
             self._running = ev.job_id
             self.progress.setRange(0, 0)
             self.progress.setFormat("Loading the model…")
+        elif isinstance(ev, JobStatus) and ev.job_id == self._running:
+            self.progress.setRange(0, 0)
+            self.progress.setFormat(ev.text)  # e.g. "Preparing the fast path…"
         elif isinstance(ev, JobProgress):
             self.progress.setRange(0, ev.total)
             self.progress.setValue(ev.done)
@@ -881,17 +885,20 @@ class GenerateSection(QWidget):
         self._update_buttons()
 
     def _finished(self, ev: JobFinished) -> None:
+        # Images are stored while the next job already runs: add a finished job's thumbnails
+        # whichever job runs now.
+        if ev.state is JobState.DONE:
+            seed = self._seeds.pop(ev.job_id, None)
+            for i, asset in enumerate(ev.assets):
+                self._add_thumbnail(asset, None if seed is None else seed + i)
         if ev.job_id != self._running:
-            return  # a waiting job was removed
+            return  # a waiting job was removed, or the next job has started
         self._running = None
         self.progress.setRange(0, 1)
         self.progress.setValue(1 if ev.state is JobState.DONE else 0)
         if ev.state is JobState.DONE:
             self.progress.setFormat(f"Done in {ev.seconds:.1f} s")
             self.status.setText(f"{len(ev.assets)} image(s) added to the library.")
-            seed = self._seeds.pop(ev.job_id, None)
-            for i, asset in enumerate(ev.assets):
-                self._add_thumbnail(asset, None if seed is None else seed + i)
             if ev.assets:  # the final image, not the last latent preview
                 self._show_final(ev.assets[-1])
         elif ev.state is JobState.CANCELLED:
