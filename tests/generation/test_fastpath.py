@@ -167,3 +167,27 @@ def test_a_batch_is_one_call_and_each_item_matches_its_single_run(library,
         assert np.abs(imgs[0] - single).mean() > 5  # a different seed is a different image
     finally:
         engine.shutdown()
+
+
+def test_changing_the_fast_path_settings_reloads_the_model(library, tiny_model) -> None:
+    settings = GenerationSettings()  # CPU: the fast path is off by default
+    engine = GenerationEngine(library, settings)
+    try:
+        entry = engine.registry.add(tiny_model)
+        first = engine.wait(engine.enqueue(make_request(entry)), 120)
+        assert first.state is JobState.DONE and not engine.fast.plan.active
+        loaded = engine._model
+        settings.fast_path.enabled, settings.fast_path.fuse_qkv = "on", False  # as the GUI does
+        second = engine.wait(engine.enqueue(make_request(entry)), 120)
+        assert second.state is JobState.DONE, second.error
+        assert engine._model is not loaded  # loaded again, then the plan applied
+        assert engine.fast.report.applied == ["channels_last"]
+        import torch
+
+        unet = engine._model.pipe.unet
+        assert unet.conv_in.weight.is_contiguous(memory_format=torch.channels_last)
+        # channels_last changes the memory layout, not the picture (rounding at most).
+        diff = np.abs(_pixels(library, first.assets[0]) - _pixels(library, second.assets[0]))
+        assert diff.max() <= 1
+    finally:
+        engine.shutdown()

@@ -373,6 +373,9 @@ class GenerationEngine:
 
         req = job.request
         model, load_s = self._ensure_model(req)
+        if self.fast.needs_reload(model, self.device, str(model.entry.family)):
+            self._unload()  # the fast-path settings changed: start from the saved weights
+            model, load_s = self._ensure_model(req)
         info = FAMILIES[Family(model.entry.family)]
         s = self.settings
         if hasattr(model, "native_scheduler_config"):

@@ -234,6 +234,7 @@ class FastPath:
         self.settings = settings
         self.cache = CompileCache(cache_dir) if cache_dir is not None else None
         self._model: Any = None  # the LoadedModel the plan was applied to
+        self._planned = FastPathPlan()  # what the settings asked for when it was applied
         self._cache_key = ""
         self._shapes: set[tuple] = set()
         self.plan = FastPathPlan()
@@ -244,7 +245,7 @@ class FastPath:
         if model is self._model:
             return self.plan
         self._model, self._shapes = model, set()
-        self.plan = plan_fast_path(self.settings, device, family)
+        self.plan = self._planned = plan_fast_path(self.settings, device, family)
         self.report = FastPathReport()
         if not self.plan.active:
             return self.plan
@@ -258,6 +259,12 @@ class FastPath:
         log.info("fast path on %s: %s (skipped: %s)", model.entry.name,
                  ", ".join(self.report.applied) or "nothing", "; ".join(self.report.skipped))
         return self.plan
+
+    def needs_reload(self, model: Any, device: DeviceInfo, family: str) -> bool:
+        """The settings changed since the plan went onto this loaded model: a cast or compiled
+        model cannot be turned back, so it must be loaded again."""
+        return model is self._model and plan_fast_path(self.settings, device, family) \
+            != self._planned
 
     @contextlib.contextmanager
     def call(self, shape: tuple, status: Callable[[str], None]) -> Iterator[None]:

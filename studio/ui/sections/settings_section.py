@@ -55,6 +55,11 @@ class SettingsSection(QWidget):
         self.provenance = ProvenanceBox(ctx)
         layout.addWidget(self.provenance)
 
+        from studio.ui.speed_settings import SpeedBox
+
+        self.speed = SpeedBox(ctx)
+        layout.addWidget(self.speed)
+
         folders = QGroupBox("Folders")
         folder_form = QFormLayout(folders)
         for label, path in ctx.paths.as_dict().items():
