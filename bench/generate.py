@@ -260,8 +260,11 @@ def _child(spec: dict, timeout: float, inductor_dir: Path | None = None) -> dict
         env.update(TORCHINDUCTOR_CACHE_DIR=str(inductor_dir / "inductor"),
                    TRITON_CACHE_DIR=str(inductor_dir / "triton"))
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], env=env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    try:
+        proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], env=env,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": f"{spec['kind']} child ran past {timeout:.0f} s"}
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             row = json.loads(line[7:])
@@ -341,7 +344,8 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=0, help="override the steps per image")
     parser.add_argument("--scope", default="full", choices=("full", "blocks"))
     parser.add_argument("--no-compile-vae", dest="compile_vae", action="store_false")
-    parser.add_argument("--threads", type=int, default=0, help="torch threads per process")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch threads per process (--tiny: 1 unless given)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per process")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -355,7 +359,9 @@ def main() -> int:
     started = time.perf_counter()
     if args.tiny:
         device, archs = "cpu", ["tiny"]
-        args.threads = args.threads or os.cpu_count() or 1
+        # One thread per process by default: OpenMP teams of 2+ crawl on a shared, loaded
+        # machine (a descheduled thread stalls every barrier); --threads N on an idle one.
+        args.threads = args.threads or 1
     else:
         if not torch.cuda.is_available():
             print(json.dumps({"error": "no CUDA GPU; use --tiny for the CPU run"}))

@@ -70,6 +70,9 @@ class GenerationSettings:
     # once, the denoiser batched); 1 elsewhere, where a batch item then replays bit for bit
     # (batched kernels round differently: +-1 level on a few pixels).
     batch_per_call: int = 0
+    # Tiny-autoencoder (TAESD family) folders for real previews; empty: the linear preview.
+    preview_decoder_sd: str = ""  # SD 1.x/2.x latents (madebyollin/taesd)
+    preview_decoder_sdxl: str = ""  # SDXL latents (madebyollin/taesdxl)
     fast_path: FastPathSettings = field(default_factory=FastPathSettings)
 
 

@@ -13,7 +13,6 @@ from studio.core.generation.engine import (
     JobState,
 )
 from studio.core.generation.output import generation_record
-from studio.core.generation.preview import PreviewPump
 from tests.generation.conftest import make_request
 
 
@@ -81,22 +80,3 @@ def test_shutdown_still_stores_what_was_made_and_cancels_the_running_job(library
     assert job.state is JobState.DONE and len(job.assets) == 1
     assert library.get(job.assets[0].id) is not None
     assert engine.job(running).state is JobState.CANCELLED and not engine.job(running).assets
-
-
-def test_previews_are_rate_limited_and_handed_out_once(tiny_model) -> None:
-    import torch
-
-    from studio.core.generation.families import FAMILIES, Family
-
-    pump = PreviewPump(FAMILIES[Family.SD15], min_interval=3600)
-    latents = torch.randn(2, 4, 8, 8, generator=torch.Generator().manual_seed(0))
-    first = pump.offer(latents)  # CPU: the copy is synchronous, the image comes at once
-    assert first is not None and first.size == (64, 64)
-    assert pump.offer(latents) is None and pump.poll() is None  # within the interval: none
-    import numpy as np
-
-    from studio.core.generation.preview import latents_to_preview
-
-    # The same picture as the waiting (synchronous) preview of the first item.
-    same = latents_to_preview(latents, FAMILIES[Family.SD15])
-    assert np.array_equal(np.asarray(first), np.asarray(same))

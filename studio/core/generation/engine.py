@@ -144,6 +144,7 @@ class GenerationEngine:
         self._cv = threading.Condition()
         self._stopping = False
         self._model: Any = None
+        self._preview_decoders: dict[str, Any] = {}  # folder -> AutoencoderTiny or None
         self.device: Any = None
         # Compiled kernels live next to the library unless the caller says where.
         self.fast = FastPath(self.settings.fast_path,
@@ -404,7 +405,7 @@ class GenerationEngine:
                                                  or model.plan.attention_slicing)
         auto_chunk = 4 if self.device.kind == "cuda" else 1
         chunk = 1 if low_memory else max(1, s.batch_per_call or auto_chunk)
-        pump = PreviewPump(info)
+        pump = PreviewPump(info, decoder=self._preview_decoder(info.xl, model))
         status = lambda text: self._emit(JobStatus(job.id, text))  # noqa: E731
         for start in range(0, req.batch_size, chunk):
             if job.cancel_requested:
@@ -446,3 +447,16 @@ class GenerationEngine:
                                     {"load_s": load_s if start == 0 else 0.0,
                                      "run_s": (time.monotonic() - t0) / n},
                                     finish=plan.finish if plan is not None else None)
+
+    def _preview_decoder(self, xl: bool, model: Any) -> Any:
+        """The TAESD-family decoder set for this kind of latents, loaded once per folder."""
+        from studio.core.generation.preview_decoder import decoder_path, load_preview_decoder
+
+        folder = decoder_path(self.settings, xl)
+        if not folder:
+            return None
+        if folder not in self._preview_decoders:
+            pipe = getattr(model, "pipe", None)
+            dtype = getattr(getattr(pipe, "vae", None), "dtype", None)
+            self._preview_decoders[folder] = load_preview_decoder(folder, self.device.kind, dtype)
+        return self._preview_decoders[folder]

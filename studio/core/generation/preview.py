@@ -49,9 +49,11 @@ class PreviewPump:
     """Start a preview at most every ``min_interval`` seconds; hand it out once it is on the
     host. Call ``poll`` at every step and ``offer`` when a preview is due."""
 
-    def __init__(self, info: FamilyInfo, min_interval: float = 0.25) -> None:
+    def __init__(self, info: FamilyInfo, min_interval: float = 0.25,
+                 decoder: Any = None) -> None:
         self.info = info
         self.min_interval = min_interval
+        self.decoder = decoder  # an AutoencoderTiny, or None for the linear map
         self._pending: HostCopy | None = None
         self._last = -float("inf")
 
@@ -69,5 +71,10 @@ class PreviewPump:
         if self._pending is not None or now - self._last < self.min_interval:
             return None
         self._last = now
-        self._pending = start_copy(latents_to_rgb(latents, self.info))
+        rgb = None
+        if self.decoder is not None:
+            from studio.core.generation.preview_decoder import decode_preview
+
+            rgb = decode_preview(self.decoder, latents)
+        self._pending = start_copy(rgb if rgb is not None else latents_to_rgb(latents, self.info))
         return self.poll()
