@@ -99,7 +99,14 @@ def run_selftest(paths: StudioPaths) -> SelftestReport:
         report.add("Qt", True, f"{QtCore.qVersion()} (PySide6 {pyside})")
     except Exception as exc:
         report.add("Qt", False, f"cannot import PySide6: {exc}")
-    torch = _module_check(report, "torch", "torch", "torch")
+    from studio.core.accelerator import installed_torch_build
+
+    if installed_torch_build() is None:  # a cuda/rocm installer before its first launch
+        report.add("torch", False, "not installed yet: the first launch installs the build for "
+                   "this machine's GPU (or run `studio --internal-provision install`)")
+        torch = None
+    else:
+        torch = _module_check(report, "torch", "torch", "torch")
     _module_check(report, "diffusers", "diffusers", "diffusers")
     _module_check(report, "transformers", "transformers", "transformers")
     c2pa = _module_check(report, "c2pa", "c2pa", "c2pa-python")

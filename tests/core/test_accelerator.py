@@ -4,6 +4,7 @@ chooser which driver the machine has (an Accelerator value, or the FAKE driver v
 from __future__ import annotations
 
 import queue
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,18 @@ def test_generation_view_model_says_which_device_and_why(
         assert line.startswith("GPU") and not act
     assert vm.device_line == line
     studio.close()
+
+
+def test_selftest_reports_the_build_or_that_torch_is_still_to_install(
+        paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    from studio.core import selftest
+
+    report = selftest.run_selftest(paths)
+    build = next(c for c in report.checks if c.name == "torch build")
+    assert build.ok and re.search(r": (CPU|CUDA [\d.]+|ROCm \S+) build$", build.detail)
+    # A cuda/rocm installer before its first launch: no torch at all, said plainly.
+    monkeypatch.setattr(acc_mod, "installed_torch_build", lambda: None)
+    report = selftest.run_selftest(paths)
+    torch_check = next(c for c in report.checks if c.name == "torch")
+    assert not torch_check.ok and "first launch installs" in torch_check.detail
+    assert not any(c.name == "torch build" for c in report.checks)
