@@ -260,6 +260,14 @@ class WorkspaceModel:
 
         return studio.runner.run(work, label=f"Upscaling {scale}×")
 
+    def add_upscaler(self, path: Path):
+        """An operation registering (and hashing, once) an upscaler model file."""
+        from studio.core.generation.upscale import UpscalerRegistry
+
+        registry = UpscalerRegistry(self.studio.library)
+        return self.studio.runner.run(lambda: registry.add(Path(path)),
+                                      label=f"Adding {Path(path).name}")
+
     def upscalers(self) -> list[Any]:
         from studio.core.generation.upscale import UpscalerRegistry
 

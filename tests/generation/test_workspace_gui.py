@@ -161,3 +161,26 @@ def test_mask_model_undo_redo_invert_clear() -> None:
     mask.feather = 3
     soft = np.asarray(mask.export())
     assert 0 < soft[8, 4] < 255 or 0 < soft[4, 14] < 255  # the feathered edge blends
+
+
+def test_add_an_upscaler_and_use_it_from_the_upscale_menu(section, qtbot, tmp_path) -> None:
+    from tests.generation.test_edits import _tiny_esrgan
+
+    source = _generate(section, qtbot)
+    section.add_upscaler_path(_tiny_esrgan(tmp_path / "tiny-x2.safetensors", 2))
+    qtbot.waitUntil(lambda: "Upscaler ready" in section.status.text(), timeout=30_000)
+    section._fill_upscale_menu()
+    actions = {a.text(): a for a in section.upscale_menu.actions()}
+    assert "2× (Lanczos, no model)" in actions
+    [with_model] = [a for t, a in actions.items() if t.startswith("2× with tiny-x2")]
+    with_model.trigger()
+    qtbot.waitUntil(lambda: section.canvas_asset_id() not in (None, source.id), timeout=30_000)
+    up = section.ctx.library.get(section.canvas_asset_id())
+    assert (up.width, up.height) == (128, 128)
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"not a model")
+    failures: list[str] = []
+    section._task_failed = lambda msg: (failures.append(msg), section._set_busy(False, ""))
+    section.add_upscaler_path(junk)
+    qtbot.waitUntil(lambda: bool(failures), timeout=30_000)
+    assert "junk.pth" in failures[0]

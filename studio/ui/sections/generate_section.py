@@ -159,6 +159,7 @@ class GenerateSection(QWidget):
         menu = QMenu(self.add_model)
         menu.addAction("Diffusers folder…", self._add_folder)
         menu.addAction("Single .safetensors file…", self._add_file)
+        menu.addAction("Upscaler (ESRGAN family, .safetensors / .pth)…", self._add_upscaler)
         self.add_model.setMenu(menu)
         self.demo = QPushButton("Create demo model")
         self.demo.setToolTip("Writes a tiny random-weight model (it produces noise) so you can "
@@ -534,6 +535,19 @@ class GenerateSection(QWidget):
 
         self._set_busy(True, "Writing the demo model (tiny, random weights)…")
         run_in_background(self.ctx.runner, build, self._model_added, self._task_failed, self)
+
+    def _add_upscaler(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose an upscaler model", "",
+                                              "Upscaler models (*.safetensors *.pth)")
+        if path:
+            self.add_upscaler_path(Path(path))
+
+    def add_upscaler_path(self, path: Path):
+        """Register an upscaler in the background; it then shows in the Upscale menu."""
+        self._set_busy(True, f"Adding the upscaler {path.name}…")
+        return self.ws.add_upscaler(path).success(lambda e: self._set_busy(
+            False, f"Upscaler ready: {e.label}. Use it from Upscale.")).failure(
+            lambda exc: self._task_failed(str(exc))).start()
 
     def _model_added(self, entry: ModelEntry) -> None:
         self._set_busy(False, f"Model ready: {entry.label}.")
