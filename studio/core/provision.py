@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from studio.core.accelerator import Accelerator, WheelChoice, choose_wheel, detect
 from studio.core.chain.crashpoints import crash_point
@@ -177,7 +178,8 @@ def helper_command(kind: str) -> list[str]:
 
 class Provisioner:
     def __init__(self, data_dir: Path, the_plan: Plan, progress: Progress | None = None,
-                 cancel: threading.Event | None = None) -> None:
+                 cancel: Any = None) -> None:
+        """``cancel``: a threading.Event, or anything with its ``is_set``/``wait``."""
         self.root = runtime_dir(data_dir)
         self.plan = the_plan
         self.progress = progress or (lambda phase, done, total: None)

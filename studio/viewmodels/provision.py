@@ -60,7 +60,8 @@ class ProvisionModel:
         assert self.plan is not None, "load_plan first"
         self._cancel.clear()
         self._last_pct = -1
-        worker = Provisioner(self.studio.paths.data_dir, self.plan, self._report, self._cancel)
+        worker = Provisioner(self.studio.paths.data_dir, self.plan, self._report,
+                             _StopWhen(self._cancel, self.studio))
         self._set("running", "Downloading…")
 
         def ok(build: dict) -> None:
@@ -95,3 +96,18 @@ class ProvisionModel:
             return  # one event per percent, not per chunk
         self._last_pct = pct
         self.studio.emit(self.progress, phase, done, total)
+
+
+class _StopWhen:
+    """Cancel on the user's request or when the studio closes (the pool's thread would
+    otherwise keep the process alive until the download ends)."""
+
+    def __init__(self, event: threading.Event, studio: Studio) -> None:
+        self.event, self.studio = event, studio
+
+    def is_set(self) -> bool:
+        return self.event.is_set() or self.studio.closed
+
+    def wait(self, timeout: float) -> bool:
+        self.event.wait(timeout)
+        return self.is_set()

@@ -90,3 +90,31 @@ def test_generate_section_says_the_gpu_goes_unused(fake_driver, studio_window, q
     dialogs = [w for w in section.findChildren(ProvisionDialog)]
     assert len(dialogs) == 1 and dialogs[0].isVisible()
     dialogs[0].close()
+
+
+def test_closing_the_studio_stops_a_download(paths, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool thread must not keep a quitting app alive until the download ends."""
+    import queue
+
+    from studio.core.settings import SettingsStore
+    from studio.services.studio import Studio
+    from studio.viewmodels.provision import ProvisionModel
+
+    monkeypatch.setenv(FAKE_DRIVER_ENV, "575.57.08")
+    posted: queue.Queue = queue.Queue()
+    studio = Studio(paths, SettingsStore(paths.settings_file), post=posted.put)
+    with FakeIndex(build_wheel(tmp_path), chunk_delay=0.3) as index:  # ~15 s in full
+        vm = ProvisionModel(studio, index_url=index.url)
+        vm.load_plan().start()
+        while vm.state != "ready":
+            posted.get(timeout=20)()
+        progress: list[int] = []
+        vm.progress.connect(lambda phase, done, total: progress.append(done))
+        op = vm.install().start()
+        while not progress:
+            posted.get(timeout=20)()
+        studio.close()
+        assert op.wait(10)  # the worker noticed and stopped
+    part = next((paths.data_dir / "runtime").rglob("*.part"))
+    assert 0 < part.stat().st_size < index.wheel.stat().st_size  # kept for the next start
