@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 # Pillow's own default (about 89 Mpx, a 9500 x 9500 image); more is treated as a bomb.
 MAX_PIXELS = 89_478_485
 THUMB_SIZE = 256
+_PNG_PIECE = 1 << 20
 _BMFF_MIMES = {"video/mp4", "video/x-m4v", "video/quicktime", "audio/mp4", "image/heic",
                "image/heif", "image/avif"}
 
@@ -37,14 +39,19 @@ class ProbeResult:
     thumbnail: Image | None = None  # a small RGB(A) image, or None: use an icon
 
 
-def probe(path: Path, fmt: MediaFormat) -> ProbeResult:
+def probe(path: Path, fmt: MediaFormat, *, thumbnail: bool = True) -> ProbeResult:
+    """Check ``path``; with ``thumbnail=False`` no thumbnail is made (the gallery makes one
+    later for the rows it paints), so a PNG gets a chunk/CRC walk instead of a decode."""
     size = os.stat(path).st_size
     if fmt.mime in _BMFF_MIMES:
         _check_bmff(path, size)
     elif fmt.mime in ("audio/wav", "video/x-msvideo", "image/webp"):
         _check_riff(path, size)
+    if fmt.mime == "image/png" and not thumbnail:
+        width, height = _check_png(path)
+        return ProbeResult(width, height)
     if fmt.decodable:
-        return _decode_image(path, fmt)
+        return _decode_image(path, fmt, thumbnail)
     if fmt is DNG:
         try:  # DNG is TIFF-shaped: Pillow often reads its preview; no preview is no error
             return _decode_image(path, fmt)
@@ -53,7 +60,7 @@ def probe(path: Path, fmt: MediaFormat) -> ProbeResult:
     return ProbeResult()
 
 
-def _decode_image(path: Path, fmt: MediaFormat) -> ProbeResult:
+def _decode_image(path: Path, fmt: MediaFormat, thumbnail: bool = True) -> ProbeResult:
     from PIL import Image, ImageOps
 
     with warnings.catch_warnings():
@@ -66,8 +73,11 @@ def _decode_image(path: Path, fmt: MediaFormat) -> ProbeResult:
                     raise ProbeError(_bomb(width, height))
                 if fmt.mime == "image/jpeg":
                     # Decode at reduced scale: the whole file is still read and checked.
-                    img.draft("RGB", (THUMB_SIZE * 2, THUMB_SIZE * 2))
+                    want = THUMB_SIZE * 2 if thumbnail else 1
+                    img.draft("RGB", (want, want))
                 img.load()
+                if not thumbnail:
+                    return ProbeResult(width, height)
                 thumb = ImageOps.exif_transpose(img) if fmt.mime != "image/gif" else img
                 thumb = thumb.convert("RGBA" if "A" in thumb.getbands() or
                                       "transparency" in img.info else "RGB")
@@ -85,6 +95,62 @@ def _decode_image(path: Path, fmt: MediaFormat) -> ProbeResult:
 def _bomb(width: int, height: int) -> str:
     return (f"refused as a possible decompression bomb: {width} x {height} pixels is more "
             f"than the {MAX_PIXELS:,} allowed")
+
+
+def _check_png(path: Path) -> tuple[int, int]:
+    """Walk the chunks up to IEND, checking each CRC (streamed: a huge chunk is not held in
+    memory), the IHDR size against the bomb limit, and that image data is present. This
+    catches truncation and corruption as a decode would, without inflating the pixels."""
+    def corrupt(why: str) -> ProbeError:
+        return ProbeError(f"the PNG image is truncated or corrupt ({why})")
+
+    width = height = 0
+    seen_idat = False
+    with open(path, "rb") as fh:
+        if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+            raise corrupt("bad signature")
+        first = True
+        while True:
+            header = fh.read(8)
+            if len(header) < 8:
+                raise corrupt("it ends before its IEND chunk")
+            length, kind = struct.unpack(">I4s", header)
+            if length > 0x7FFFFFFF:
+                raise corrupt(f"bad chunk length {length}")
+            name = kind.decode("latin-1", "replace")
+            if first:
+                if kind != b"IHDR" or length != 13:
+                    raise corrupt("the first chunk is not a valid IHDR")
+                first = False
+            crc = zlib.crc32(kind)
+            left = length
+            data = b""
+            while left:
+                piece = fh.read(min(left, _PNG_PIECE))
+                if not piece:
+                    raise corrupt(f"chunk {name} is cut off")
+                crc = zlib.crc32(piece, crc)
+                if kind == b"IHDR":
+                    data += piece
+                left -= len(piece)
+            stored = fh.read(4)
+            if len(stored) < 4:
+                raise corrupt(f"chunk {name} is cut off")
+            if struct.unpack(">I", stored)[0] != crc:
+                raise corrupt(f"CRC mismatch in chunk {name}")
+            if kind == b"IHDR":
+                width, height = struct.unpack(">II", data[:8])
+                if width == 0 or height == 0:
+                    raise corrupt(f"bad size {width} x {height}")
+                if width * height > MAX_PIXELS:
+                    raise ProbeError(_bomb(width, height))
+            elif kind == b"IDAT":
+                seen_idat = True
+            elif kind == b"IEND":
+                break
+    if not seen_idat:
+        raise corrupt("no image data")
+    return width, height
 
 
 def _check_bmff(path: Path, size: int) -> None:

@@ -12,21 +12,27 @@ import errno
 import logging
 import os
 import stat
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from studio.core.chain.crashpoints import crash_point
 from studio.core.importing.probe import ProbeError, probe
 from studio.core.importing.sniff import ALL_FORMATS, HEAD_SIZE, sniff_bytes
 from studio.core.importing.thumbnails import ThumbnailCache
-from studio.core.library import Asset, AssetOrigin, Library, LibraryError
+from studio.core.library import Asset, AssetOrigin, Library, LibraryError, NewAsset
 
 log = logging.getLogger(__name__)
 
 # The provenance reader loads the whole file into memory; bigger files skip the manifest read
 # (logged) rather than risk exhausting memory. Hashing and copying always stream.
 MANIFEST_READ_LIMIT = 256 * 1024 * 1024
+C2PA_MARKER = b"c2pa"
+BATCH = 32  # files per sync + transaction: a kill loses at most one batch's work
+IMPORT_WORKERS = min(4, os.cpu_count() or 1)
 _MEDIA_SUFFIXES = {f.ext for f in ALL_FORMATS} | {".jpeg", ".jpe", ".tiff", ".heics", ".qt"}
 
 
@@ -77,15 +83,29 @@ class Rejected(Exception):
     """One file is not imported; the message is the reason shown to the user."""
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    entry: NewAsset
+
+
 def _read_manifest_label(path: Path) -> str | None:
-    """The C2PA manifest label the file carries, via the provenance reader (lazy import)."""
+    """The C2PA manifest label the file carries, via the provenance reader (lazy import).
+    A file without the bytes ``c2pa`` (every embedded manifest store's JUMBF label) carries
+    none, so the SDK is not started for it."""
     try:
-        from studio.core.provenance.reader import read_report
+        data = path.read_bytes()
+    except OSError:
+        log.exception("reading %s for its manifest failed", path)
+        return None
+    if C2PA_MARKER not in data:
+        return None
+    try:
+        from studio.core.provenance.reader import read_report_bytes
     except ImportError:
         log.warning("provenance reader unavailable: manifests of imports are not read")
         return None
     try:
-        return read_report(path).manifest_label
+        return read_report_bytes(data, name=str(path)).manifest_label
     except Exception:  # a manifest we cannot read must not stop the import
         log.exception("reading the manifest of %s failed", path)
         return None
@@ -94,15 +114,22 @@ def _read_manifest_label(path: Path) -> str | None:
 class ImportService:
     def __init__(self, library: Library, thumbnails: ThumbnailCache,
                  read_manifest_label: Callable[[Path], str | None] = _read_manifest_label,
-                 manifest_read_limit: int = MANIFEST_READ_LIMIT) -> None:
+                 manifest_read_limit: int = MANIFEST_READ_LIMIT, *,
+                 eager_thumbnails: bool = True, workers: int = IMPORT_WORKERS) -> None:
         self.library = library
         self.thumbnails = thumbnails
+        # The gallery makes thumbnails for the rows it paints (ThumbnailCache.ensure), so the
+        # GUI imports without them: their encode was half of the import's time.
+        self.eager_thumbnails = eager_thumbnails
+        self.workers = max(1, workers)
         self.read_manifest_label = read_manifest_label
         self.manifest_read_limit = manifest_read_limit
 
     @classmethod
-    def for_paths(cls, library: Library, cache_dir: Path) -> ImportService:
-        return cls(library, ThumbnailCache(cache_dir / "thumbnails"))
+    def for_paths(cls, library: Library, cache_dir: Path, *,
+                  eager_thumbnails: bool = True) -> ImportService:
+        return cls(library, ThumbnailCache(cache_dir / "thumbnails"),
+                   eager_thumbnails=eager_thumbnails)
 
     # -- collecting ---------------------------------------------------------------------------
 
@@ -161,22 +188,41 @@ class ImportService:
     def import_paths(self, paths: Iterable[Path], *,
                      progress: Callable[[Progress], None] | None = None,
                      cancel: CancelFlag | None = None) -> ImportSummary:
+        """Files are checked and copied on a few worker threads (Pillow, zlib and hashlib
+        release the GIL), then recorded a batch at a time: one sync of the store and one
+        transaction per batch. A kill leaves at worst orphan copies (``Library.repair``),
+        never a row without its file."""
         files, rejected = self.collect(paths)
         summary = ImportSummary(rejected=rejected)
         total = len(files)
-        for i, path in enumerate(files):
-            if cancel is not None and cancel.is_set():
-                summary.cancelled = True
-                summary.not_started = total - i
-                break
-            if progress is not None:
-                progress(Progress(i, total, str(path)))
-            try:
-                asset, new = self.import_file(path)
-            except Rejected as exc:
-                summary.rejected.append(Rejection(str(path), str(exc)))
-                continue
-            (summary.imported if new else summary.already).append(asset)
+        workers = self.workers if total > 1 else 1
+        pool = ThreadPoolExecutor(workers, "import") if workers > 1 else None
+        pending: deque[Future[_Prepared]] = deque()
+        try:
+            for start in range(0, total, BATCH):
+                batch: list[tuple[Path, Future[_Prepared] | _Prepared | Rejected]] = []
+                for i in range(start, min(start + BATCH, total)):
+                    if cancel is not None and cancel.is_set():
+                        summary.cancelled = True
+                        summary.not_started = total - i
+                        break
+                    path = files[i]
+                    if progress is not None:
+                        progress(Progress(i, total, str(path)))
+                    if pool is None:
+                        batch.append((path, self._run_prepare(path)))
+                        continue
+                    # At most one file per worker in flight: a cancel stops the rest promptly.
+                    while len(pending) >= self.workers:
+                        wait([pending.popleft()])
+                    pending.append(pool.submit(self._prepare, path))
+                    batch.append((path, pending[-1]))
+                self._finish_batch(batch, summary)
+                if summary.cancelled:
+                    break
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         if progress is not None and not summary.cancelled:
             progress(Progress(total, total, ""))
         log.info("import: %d new, %d already there, %d rejected%s", len(summary.imported),
@@ -186,6 +232,48 @@ class ImportService:
 
     def import_file(self, path: Path) -> tuple[Asset, bool]:
         """Import one file. Raises :class:`Rejected` with the reason if it is not accepted."""
+        summary = ImportSummary()
+        self._finish_batch([(path, self._run_prepare(path))], summary)
+        if summary.rejected:
+            raise Rejected(summary.rejected[0].reason)
+        return (summary.imported[0], True) if summary.imported else (summary.already[0], False)
+
+    def _run_prepare(self, path: Path) -> _Prepared | Rejected:
+        try:
+            return self._prepare(path)
+        except Rejected as exc:
+            return exc
+
+    def _finish_batch(self, batch: list[tuple[Path, Any]], summary: ImportSummary) -> None:
+        ready: list[tuple[Path, _Prepared]] = []
+        for path, job in batch:
+            try:
+                done = job.result() if isinstance(job, Future) else job
+            except Rejected as exc:
+                done = exc
+            if isinstance(done, Rejected):
+                summary.rejected.append(Rejection(str(path), str(done)))
+            else:
+                ready.append((path, done))
+        if not ready:
+            return
+        try:
+            self.library.store.sync([p.entry.store_path for _, p in ready])
+            crash_point("import:copied")  # files in the store, rows not yet committed
+            results = self.library.record_many([p.entry for _, p in ready])
+        except OSError as exc:
+            reason = _os_reason(exc)
+            summary.rejected += [Rejection(str(path), reason) for path, _ in ready]
+            return
+        except LibraryError as exc:
+            summary.rejected += [Rejection(str(path), str(exc)) for path, _ in ready]
+            return
+        crash_point("import:recorded")  # this batch committed, the next not started
+        for asset, new in results:
+            (summary.imported if new else summary.already).append(asset)
+
+    def _prepare(self, path: Path) -> _Prepared:
+        """Check one file and copy it into the store (not yet synced nor recorded)."""
         try:
             st = os.stat(path)
             if not stat.S_ISREG(st.st_mode):
@@ -201,37 +289,30 @@ class ImportService:
             raise Rejected("not a supported image, video or audio file (its content is not "
                            "a format the studio reads" + _named_like(path) + ")")
         try:
-            result = probe(path, fmt)
+            result = probe(path, fmt, thumbnail=self.eager_thumbnails)
         except ProbeError as exc:
             raise Rejected(str(exc)) from exc
         except OSError as exc:
             raise Rejected(_os_reason(exc)) from exc
         try:
-            asset, new = self.library.add_file(
-                path, origin=AssetOrigin.IMPORTED, media_type=fmt.mime,
-                title=path.stem, original_name=path.name, width=result.width,
-                height=result.height, suffix=fmt.ext)
+            sha, rel, size = self.library.store.put_file(path, fmt.ext, sync=False)
         except OSError as exc:
             raise Rejected(_os_reason(exc)) from exc
-        except LibraryError as exc:
-            raise Rejected(str(exc)) from exc
-        if new:
-            self._after_add(asset, result.thumbnail, fmt)
-            asset = self.library.get(asset.id) or asset
-        return asset, new
-
-    def _after_add(self, asset: Asset, thumbnail: Any, fmt: Any) -> None:
-        # Derived data only: failures are logged, the asset itself is already safe.
-        try:
-            self.thumbnails.save(asset.sha256, thumbnail, fmt)
-        except OSError:
-            log.exception("thumbnail for asset %s not written", asset.id)
-        if asset.size > self.manifest_read_limit:
-            log.warning("asset %s is %d bytes: its manifest was not read", asset.id, asset.size)
-            return
-        label = self.read_manifest_label(self.library.path_of(asset))
-        if label:
-            self.library.set_manifest_label(asset.id, label)
+        # Derived data: failures are logged, never a reason to reject the file.
+        if self.eager_thumbnails and not self.thumbnails.has(sha):
+            try:
+                self.thumbnails.save(sha, result.thumbnail, fmt)
+            except OSError:
+                log.exception("thumbnail for %s not written", path)
+        label = None
+        if size > self.manifest_read_limit:
+            log.warning("%s is %d bytes: its manifest was not read", path, size)
+        else:
+            label = self.read_manifest_label(self.library.store.path_of(rel))
+        return _Prepared(NewAsset(
+            sha256=sha, store_path=rel, size=size, origin=AssetOrigin.IMPORTED,
+            media_type=fmt.mime, title=path.stem, original_name=path.name,
+            width=result.width, height=result.height, manifest_label=label or None))
 
     def delete(self, asset_ids: Iterable[int]) -> int:
         """Remove assets (row, then stored file) and their thumbnails. Returns how many."""

@@ -42,7 +42,7 @@ class ThumbnailCache:
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-", suffix=".png")
         try:
             with os.fdopen(fd, "wb") as fh:
-                out.save(fh, "PNG")
+                out.save(fh, "PNG", compress_level=1)  # 256 px: speed over a few KB
             os.replace(tmp, dest)
         finally:
             Path(tmp).unlink(missing_ok=True)

@@ -66,6 +66,22 @@ class ConsistencyReport:
         return not self.missing_files and not self.orphan_files
 
 
+@dataclass(frozen=True)
+class NewAsset:
+    """A file already in the store, to be recorded by :meth:`Library.record_many`."""
+
+    sha256: str
+    store_path: str
+    size: int
+    origin: AssetOrigin
+    media_type: str
+    title: str = ""
+    original_name: str = ""
+    width: int | None = None
+    height: int | None = None
+    manifest_label: str | None = None
+
+
 class Library:
     """Thread-safe: one connection guarded by a lock (SQLite work here is short)."""
 
@@ -179,6 +195,42 @@ class Library:
             assert asset is not None
             log.info("library: added asset %s (%s, %d bytes)", asset.id, sha[:12], size)
             return asset, True
+
+    def record_many(self, entries: list[NewAsset]) -> list[tuple[Asset, bool]]:
+        """Record files already put in the store (and synced): one transaction and one
+        look-up for the whole batch. Returns (asset, newly_added) per entry, in order; an
+        entry whose bytes are already recorded (or repeat an earlier entry) is not added."""
+        if not entries:
+            return []
+        out: list[tuple[Asset, bool]] = []
+        with self.transaction() as conn:
+            shas = sorted({e.sha256 for e in entries})
+            marks = ",".join("?" * len(shas))
+            known = {r["sha256"]: Asset.from_row(r) for r in conn.execute(
+                f"SELECT * FROM assets WHERE sha256 IN ({marks})", shas)}
+            dropped: list[str] = []
+            for e in entries:
+                existing = known.get(e.sha256)
+                if existing is not None:
+                    if existing.store_path != e.store_path:
+                        dropped.append(e.store_path)  # same bytes under another suffix
+                    out.append((existing, False))
+                    continue
+                row = conn.execute(
+                    "INSERT INTO assets(sha256, origin, media_type, size, original_name, title,"
+                    " created_at, width, height, manifest_label, store_path)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING *",
+                    (e.sha256, str(e.origin), e.media_type, e.size, e.original_name, e.title,
+                     time.time(), e.width, e.height, e.manifest_label, e.store_path),
+                ).fetchone()
+                asset = Asset.from_row(row)
+                known[e.sha256] = asset
+                out.append((asset, True))
+        # After the commit: a crash before this leaves an orphan file, never a missing one.
+        for rel in set(dropped) - {a.store_path for a, _ in out}:
+            self.store.remove(rel)
+        log.info("library: recorded %d new asset(s) in one batch", sum(new for _, new in out))
+        return out
 
     def get(self, asset_id: int) -> Asset | None:
         rows = self.query("SELECT * FROM assets WHERE id = ?", (asset_id,))

@@ -6,11 +6,29 @@ import hashlib
 import os
 import shutil
 import stat
+import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 CHUNK = 1 << 20
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    """libc's syncfs (Linux): flushes one file system, not the whole machine like sync()."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_syncfs = _load_syncfs()
 
 
 def sha256_stream(fh: BinaryIO) -> str:
@@ -37,11 +55,13 @@ class FileStore:
     def path_of(self, relpath: str) -> Path:
         return self.root / relpath
 
-    def put_file(self, src: Path, suffix: str = "") -> tuple[str, str, int]:
+    def put_file(self, src: Path, suffix: str = "", *,
+                 sync: bool = True) -> tuple[str, str, int]:
         """Copy ``src`` into the store while hashing it. Returns (sha256, relpath, size).
 
         The copy is hashed as written, so what is stored is exactly what was hashed even if
         the source changes meanwhile. An existing identical file is kept as it is.
+        ``sync=False``: the caller calls :meth:`sync` once for a batch before recording it.
         """
         self.root.mkdir(parents=True, exist_ok=True)
         h = hashlib.sha256()
@@ -55,7 +75,8 @@ class FileStore:
                     fout.write(chunk)
                     size += len(chunk)
                 fout.flush()
-                os.fsync(fout.fileno())
+                if sync:
+                    os.fsync(fout.fileno())
             digest = h.hexdigest()
             rel = self._place(tmp, digest, suffix)
             return digest, rel, size
@@ -85,6 +106,25 @@ class FileStore:
         os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
         os.replace(tmp, dest)
         return rel
+
+    def sync(self, relpaths: list[str]) -> None:
+        """Make a batch of files put with ``sync=False`` durable before their rows are
+        committed: one ``syncfs`` of the store's file system on Linux, else one fsync each."""
+        if not relpaths:
+            return
+        if _syncfs is not None:
+            fd = os.open(self.root, os.O_RDONLY)
+            try:
+                if _syncfs(fd) == 0:
+                    return
+            finally:
+                os.close(fd)
+        for rel in relpaths:
+            fd = os.open(self.path_of(rel), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def remove(self, relpath: str) -> None:
         path = self.path_of(relpath)

@@ -12,14 +12,17 @@ import threading
 import time
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
 
-from studio.core.importing import ImportService, ImportSummary
 from studio.services.runner import Operation
 from studio.ui.context import AppContext
+
+if TYPE_CHECKING:  # the import service loads on the first import, not with the window
+    from studio.core.importing import ImportService, ImportSummary
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +51,12 @@ class ImportController(QObject):
 
     @cached_property
     def service(self) -> ImportService:
-        # Opened on first use: building the window must not open the library.
-        return ImportService.for_paths(self.ctx.library, self.ctx.paths.cache_dir)
+        # Opened on first use: building the window must not open the library. No eager
+        # thumbnails: the gallery makes them for the rows it paints (ThumbnailLoader).
+        from studio.core.importing import ImportService
+
+        return ImportService.for_paths(self.ctx.library, self.ctx.paths.cache_dir,
+                                       eager_thumbnails=False)
 
     @property
     def running(self) -> bool:
@@ -93,6 +100,8 @@ class ImportController(QObject):
                     cancel=self._cancel)
             except Exception as exc:  # the service rejects per file; this is a real fault
                 log.exception("import failed")
+                from studio.core.importing import ImportSummary
+
                 summary = ImportSummary()
                 summary.rejected.append(_fault(exc))
                 return summary

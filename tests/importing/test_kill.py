@@ -1,0 +1,58 @@
+"""A real ``studio import`` process SIGKILLed at named points (``STUDIO_CRASH_AT``, see
+studio/core/chain/crashpoints.py) leaves a library with no row missing its file; orphan copies
+are removed by ``Library.repair`` and importing again completes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from studio.core.importing.service import BATCH
+from studio.core.library import Library
+from studio.core.library.store import sha256_file
+
+from .media import image
+
+
+def run_import(folder: Path, crash_at: str | None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("STUDIO_CRASH_AT", None)
+    if crash_at:
+        env["STUDIO_CRASH_AT"] = crash_at
+    return subprocess.run([sys.executable, "-m", "studio", "import", str(folder), "--json"],
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(("crash_at", "rows_after_kill"),
+                         [("import:copied", 0), ("import:recorded", BATCH)])
+def test_kill_mid_import_keeps_library_consistent(paths, tmp_path: Path, crash_at: str,
+                                                  rows_after_kill: int) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    count = BATCH + 5  # two batches: the kill lands in the first
+    for i in range(count):
+        image(folder / f"{i:03}.{'png' if i % 2 else 'jpg'}", "PNG" if i % 2 else "JPEG",
+              size=(40 + i, 30))
+    killed = run_import(folder, crash_at)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+    with Library.open(paths) as lib:
+        assert lib.count() == rows_after_kill
+        report = lib.check_consistency()
+        assert report.missing_files == []  # never a row without its file
+        for asset in lib.list_assets():  # and every recorded file holds its bytes
+            assert sha256_file(lib.path_of(asset)) == asset.sha256
+        if crash_at == "import:copied":
+            assert report.orphan_files  # the unrecorded copies: repair removes them
+        lib.repair()
+        assert lib.check_consistency().ok
+
+    done = run_import(folder, None)
+    assert done.returncode == 0, done.stderr
+    with Library.open(paths) as lib:
+        assert lib.count() == count and lib.check_consistency().ok
