@@ -81,7 +81,12 @@ class MintWorkflow:
         from studio.core.chain.deploy import ensure_factories
 
         if self._factories is None:
-            self._factories = await ensure_factories(self.tm, self.account, self.library)
+            # Once per session: their code was seen (or they were deployed) by this manager.
+            key = f"factories:{self.account.address}"
+            if key not in self.tm.session:
+                self.tm.session[key] = await ensure_factories(self.tm, self.account,
+                                                              self.library)
+            self._factories = self.tm.session[key]
         return self._factories
 
     async def _has_code(self, address: str) -> bool:
@@ -164,7 +169,8 @@ class MintWorkflow:
         if guard is not None:
             self.tm.fee_guard = guard
         try:
-            return await self._run(mint_id)
+            async with self.tm.held_fees():  # one fee read per mint, not per transaction
+                return await self._run(mint_id)
         finally:
             self.tm.fee_guard = previous
 
@@ -377,11 +383,12 @@ class MintWorkflow:
             # to date by its hash; nothing is sent again.
             await self.tm.wait(rec.mint_tx, timeout=self.wait_timeout,
                                poll_interval=self.poll_interval)
-        c = self._contract("StudioCollection", rec.collection)
-        owner = await self._call(c.functions.ownerOf(token))
-        if owner != self.account.address and rec.mint_tx is None:
-            raise MintError(f"This file is already minted in {rec.collection} (token "
-                            f"{token}, owned by {owner})")
+        if rec.mint_tx is None:  # a token this mint did not send: whose is it?
+            c = self._contract("StudioCollection", rec.collection)
+            owner = await self._call(c.functions.ownerOf(token))
+            if owner != self.account.address:
+                raise MintError(f"This file is already minted in {rec.collection} (token "
+                                f"{token}, owned by {owner})")
         confirmations = 0
         if rec.mint_tx is not None:
             txrec = self.tm.store.get(rec.mint_tx)

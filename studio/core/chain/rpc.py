@@ -91,7 +91,13 @@ def endpoint_error(url: str, exc: BaseException) -> ChainError | None:
 def connect(url: str, timeout: float = DEFAULT_TIMEOUT_S) -> AsyncWeb3:
     from web3 import AsyncHTTPProvider, AsyncWeb3
 
-    return AsyncWeb3(AsyncHTTPProvider(url, request_kwargs={"timeout": timeout}))
+    w3 = AsyncWeb3(AsyncHTTPProvider(url, request_kwargs={"timeout": timeout}))
+    # web3's validation middleware asks eth_chainId twice for every eth_call, estimateGas
+    # and send (23 of a mint's 51 requests). Transactions here are signed with the profile's
+    # chain id, and the TransactionManager checks the endpoint's chain id itself before
+    # every broadcast, so the middleware only repeated that check.
+    w3.middleware_onion.remove("validation")
+    return w3
 
 
 async def fetch_chain_id(w3: AsyncWeb3, url: str) -> int:

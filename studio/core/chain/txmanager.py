@@ -10,8 +10,9 @@ reorgs, and :meth:`TransactionManager.resume_pending` picks up after a crash or 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from studio.core.chain.revert import decode_revert, revert_data
@@ -83,6 +84,11 @@ class TransactionManager:
         self.w3 = connect(url, timeout)
         # Set while the user's fee confirmation holds (a mint): signing above it stops.
         self.fee_guard: FeeGuard | None = None
+        self._holding_fees = False
+        self._held_quote: FeeQuote | None = None
+        self._chain_checked = False  # the endpoint answered the profile's chain id
+        # Per-session memo (e.g. the factories' addresses once their code was seen).
+        self.session: dict[str, Any] = {}
 
     async def __aenter__(self) -> TransactionManager:
         return self
@@ -104,13 +110,38 @@ class TransactionManager:
                 raise err from exc
             raise
 
-    async def check_chain(self) -> None:
-        await check_chain_id(self.w3, self.profile.chain_id, self.url)
+    async def check_chain(self, *, fresh: bool = False) -> None:
+        """Refuse unless the endpoint is on the profile's chain. Checked once per session,
+        and again (``fresh``) right before every broadcast: that check is what keeps a
+        transaction off a wrong chain, so it is never cached."""
+        if fresh or not self._chain_checked:
+            await check_chain_id(self.w3, self.profile.chain_id, self.url)
+            self._chain_checked = True
 
     async def fee_quote(self) -> FeeQuote:
         from studio.core.chain.fees import quote
 
-        return await quote(self)
+        if self._held_quote is not None:
+            return self._held_quote
+        q = await quote(self)
+        if self._holding_fees:
+            self._held_quote = q
+        return q
+
+    @contextlib.asynccontextmanager
+    async def held_fees(self) -> AsyncIterator[None]:
+        """One fee quote for every transaction signed inside (the transactions of one mint,
+        seconds apart), instead of a fee-history read per transaction. The fee guard still
+        checks each signed transaction against what the user confirmed."""
+        if self._holding_fees:
+            yield
+            return
+        self._holding_fees = True
+        try:
+            yield
+        finally:
+            self._holding_fees = False
+            self._held_quote = None
 
     async def fees(self) -> tuple[int, int]:
         """(maxFeePerGas, maxPriorityFeePerGas) for the next block, bounded by the chain's
@@ -119,20 +150,22 @@ class TransactionManager:
         return q.max_fee_per_gas, q.tip
 
     async def dry_run(self, tx: dict[str, Any], abi: Sequence[dict] | None = None) -> int:
-        """``eth_call`` then ``estimate_gas``; returns the gas estimate or raises RevertError."""
+        """``estimate_gas`` (it executes the call, so a revert shows here); returns the gas
+        estimate or raises RevertError. Only when the node's estimate fails without revert
+        data is an ``eth_call`` made, for the reason."""
         from web3.exceptions import ContractLogicError, Web3RPCError
 
-        for step in ("call", "estimate"):
-            try:
-                if step == "call":
+        try:
+            return int(await self._rpc(self.w3.eth.estimate_gas(tx)))
+        except (ContractLogicError, Web3RPCError) as exc:
+            data = revert_data(exc)
+            if data is None:
+                try:
                     await self._rpc(self.w3.eth.call(tx, "latest"))
-                else:
-                    return int(await self._rpc(self.w3.eth.estimate_gas(tx)))
-            except (ContractLogicError, Web3RPCError) as exc:
-                data = revert_data(exc)
-                reason = decode_revert(data, abi) if data else _rpc_message(exc)
-                raise RevertError(reason, data) from exc
-        raise AssertionError("unreachable")
+                except (ContractLogicError, Web3RPCError) as call_exc:
+                    exc, data = call_exc, revert_data(call_exc)
+            reason = decode_revert(data, abi) if data else _rpc_message(exc)
+            raise RevertError(reason, data) from exc
 
     async def _next_nonce(self, address: str) -> int:
         pending = int(await self._rpc(self.w3.eth.get_transaction_count(address, "pending")))
@@ -247,7 +280,7 @@ class TransactionManager:
         if rec.is_final:
             return rec
         try:
-            await self.check_chain()
+            await self.check_chain(fresh=True)  # the safety check: never cached
             await self._rpc(self.w3.eth.send_raw_transaction(rec.raw))
         except EndpointUnavailable as exc:
             self.store.update(rec.id, error=str(exc))
@@ -334,16 +367,22 @@ class TransactionManager:
 
         number = int(receipt["blockNumber"])
         block_hash = _hex(receipt["blockHash"]).lower()
-        try:
-            # The node's canonical block at that height must be the receipt's block.
-            canonical = await self._rpc(self.w3.eth.get_block(number))
-            if _hex(canonical["hash"]).lower() != block_hash:
-                log.warning("tx #%d: receipt block %s is not canonical", rec.id, block_hash)
-                return rec
-        except BlockNotFound:
-            pass  # anvil reloaded from a state dump keeps receipts but not old blocks
-        latest = int(await self._rpc(self.w3.eth.block_number))
-        confirmations = max(0, latest - number + 1)
+        if self.profile.confirmations <= 1 and rec.block_hash in (None, block_hash):
+            # One confirmation: the node serves receipts from its canonical chain, so the
+            # receipt is the confirmation (a later reorg shows as a missing receipt).
+            confirmations = 1
+        else:
+            try:
+                # The node's canonical block at that height must be the receipt's block.
+                canonical = await self._rpc(self.w3.eth.get_block(number))
+                if _hex(canonical["hash"]).lower() != block_hash:
+                    log.warning("tx #%d: receipt block %s is not canonical", rec.id,
+                                block_hash)
+                    return rec
+            except BlockNotFound:
+                pass  # anvil reloaded from a state dump keeps receipts but not old blocks
+            latest = int(await self._rpc(self.w3.eth.block_number))
+            confirmations = max(0, latest - number + 1)
         changes: dict[str, Any] = {"block_number": number, "block_hash": block_hash,
                                    "confirmations": confirmations}
         if rec.block_hash is not None and rec.block_hash != block_hash:
