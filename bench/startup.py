@@ -26,11 +26,16 @@ app = QApplication(sys.argv)
 from studio.app import create_context, create_window
 from studio.core.paths import resolve_paths
 window = create_window(create_context(resolve_paths()))
+out = {}
 def painted():
-    ms = (time.perf_counter() - t0) * 1000
-    heavy = sorted(m for m in HEAVY if m in sys.modules)
-    print(json.dumps({"ms": ms, "heavy": heavy, "section": window.current_section()}))
-    QTimer.singleShot(0, app.quit)
+    out["ms"] = (time.perf_counter() - t0) * 1000
+    out["heavy"] = sorted(m for m in HEAVY if m in sys.modules)
+    out["section"] = window.current_section()
+    QTimer.singleShot(IDLE_MS, idle)  # the section is built after the paint: then idle
+def idle():
+    out["rss_mib"] = rss_mib()
+    print(json.dumps(out))
+    app.quit()
 window.first_painted.connect(painted)
 window.show()
 app.exec()
@@ -48,14 +53,33 @@ class W(QMainWindow):
         super().paintEvent(e)
         if not self.done:
             self.done = True
-            print(json.dumps({"ms": (time.perf_counter() - t0) * 1000}))
-            QTimer.singleShot(0, app.quit)
+            ms = (time.perf_counter() - t0) * 1000
+            QTimer.singleShot(IDLE_MS, lambda: (print(json.dumps(
+                {"ms": ms, "rss_mib": rss_mib()})), app.quit()))
 w = W(); w.setCentralWidget(QLabel("bare")); w.resize(1200, 800); w.show()
 app.exec()
 """
 
 
+# Resident memory once the window has sat idle a moment (Linux /proc; else the peak).
+RSS = r"""
+IDLE_MS = 1500
+def rss_mib():
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+"""
+
+
 def run_probe(code: str, env: dict[str, str]) -> dict:
+    code = code.replace("import json, sys\n", "import json, sys\n" + RSS, 1)
     out = subprocess.run([sys.executable, "-c", f"HEAVY = {HEAVY!r}\n" + code], env=env,
                          capture_output=True, text=True, timeout=120, check=False)
     if out.returncode != 0:
@@ -70,12 +94,17 @@ def measure(runs: int) -> dict:
         env["STUDIO_HOME"] = home
         run_probe(PROBE_STUDIO, env)  # warm the OS file cache and create the library
         studio, bare, heavy = [], [], set()
-        for _ in range(runs):
+        studio_rss, bare_rss = [], []
+        for _ in range(runs):  # alternating, so load changes hit both sides alike
             s = run_probe(PROBE_STUDIO, env)
             studio.append(s["ms"])
+            studio_rss.append(s["rss_mib"])
             heavy.update(s["heavy"])
-            bare.append(run_probe(PROBE_BARE, env)["ms"])
+            b = run_probe(PROBE_BARE, env)
+            bare.append(b["ms"])
+            bare_rss.append(b["rss_mib"])
     studio_ms, bare_ms = statistics.median(studio), statistics.median(bare)
+    s_rss, b_rss = statistics.median(studio_rss), statistics.median(bare_rss)
     return {
         "runs": runs,
         "platform": env["QT_QPA_PLATFORM"],
@@ -85,6 +114,9 @@ def measure(runs: int) -> dict:
         "studio_ms_all": [round(x, 1) for x in studio],
         "bare_ms_all": [round(x, 1) for x in bare],
         "heavy_modules_loaded": sorted(heavy),
+        "studio_idle_rss_mib": round(s_rss, 1),
+        "bare_idle_rss_mib": round(b_rss, 1),
+        "rss_ratio": round(s_rss / b_rss, 2),
     }
 
 

@@ -44,6 +44,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! .venv/bin/python -c 'import
   echo "$want" > "$stamp"
 fi
 
+# Bytecode for the package now: with PYTHONDONTWRITEBYTECODE set (common in dev shells and
+# sandboxes) every start would otherwise compile the studio again (~30 ms of first paint).
+# Cheap when nothing changed: compileall only rewrites stale .pyc files.
+.venv/bin/python -m compileall -q studio >/dev/null
+
 # Upscaler models load through spandrel (the "upscale" extra). PyPI's torchvision wheels, which
 # spandrel requires, need a CUDA torch and would replace a CPU one, so with no torchvision
 # spandrel goes in without dependencies: the studio never calls torchvision for the ESRGAN

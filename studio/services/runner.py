@@ -12,15 +12,18 @@ Qt-free: the GUI passes a ``post`` that queues a callable onto the Qt thread.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from psygnal import Signal
+
+if TYPE_CHECKING:  # asyncio loads with the first coroutine, not with the window
+    import asyncio
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -86,7 +89,7 @@ class Operation(Generic[T]):
             return
         self.done = True
         self._runner._ended(self)
-        if isinstance(exc, asyncio.CancelledError) or (self._cancelled and exc is not None):
+        if _is_async_cancel(exc) or (self._cancelled and exc is not None):
             exc = OperationCancelled(f"{self.label or 'The operation'} was cancelled")
         if exc is not None:
             if not isinstance(exc, Exception):
@@ -154,6 +157,8 @@ class OperationRunner:
 
     @staticmethod
     def _run_loop(op: Operation[Any]) -> Any:
+        import asyncio
+
         async def main() -> Any:
             task = asyncio.current_task()
             loop = asyncio.get_running_loop()
@@ -185,6 +190,13 @@ def _call_soon(loop: asyncio.AbstractEventLoop, fn: Callable[[], Any]) -> None:
 
 def _outcome(f: Future | asyncio.Future) -> tuple[Any, BaseException | None]:
     if f.cancelled():
+        import asyncio
+
         return None, asyncio.CancelledError()
     exc = f.exception()
     return (None, exc) if exc is not None else (f.result(), None)
+
+
+def _is_async_cancel(exc: BaseException | None) -> bool:
+    asyncio = sys.modules.get("asyncio")  # no asyncio loaded: no asyncio cancellation
+    return asyncio is not None and isinstance(exc, asyncio.CancelledError)

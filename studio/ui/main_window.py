@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import logging
 
-from PySide6.QtCore import QByteArray, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -93,7 +93,11 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
         keys = [s.key for s in SECTIONS]
         last = ctx.settings.ui.last_section
+        # The row is selected now, its page is built right after the first paint: a section
+        # (Generate imports the engine, PIL and the signer) must not delay the window.
+        self.sidebar.blockSignals(True)
         self.sidebar.setCurrentRow(keys.index(last) if last in keys else 0)
+        self.sidebar.blockSignals(False)
 
     # -- sections ---------------------------------------------------------------------------
 
@@ -219,6 +223,13 @@ class MainWindow(QMainWindow):
         if not self._painted:
             self._painted = True
             self.first_painted.emit()
+            QTimer.singleShot(0, self._show_current_page)
+
+    def _show_current_page(self) -> None:
+        """Build and show the selected section unless a switch already did."""
+        row = self.sidebar.currentRow()
+        if row >= 0 and self.stack.currentWidget() is not self._pages.get(SECTIONS[row].key):
+            self._on_row(row)
 
     def shutdown(self) -> None:
         """Stop background work (a running import, the generation worker), then close the

@@ -17,7 +17,6 @@ load (``anvil-state.good.json``) is put back if it is unreadable.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import json
@@ -233,6 +232,8 @@ class Sandbox:
         self._client.touch()
 
     async def astart(self, timeout: float = 30.0) -> str:
+        import asyncio
+
         return await asyncio.to_thread(self.start, timeout)
 
     # -- stop / detach -------------------------------------------------------------------
@@ -339,4 +340,6 @@ def fund_in_sandbox(data_dir: Path, address: str,
     """Start this data dir's Sandbox if needed and give ``address`` ``amount_wei`` of test
     ETH; returns the new balance. Blocking: call it off the GUI thread."""
     url = shared_sandbox(data_dir).start()
+    import asyncio
+
     return asyncio.run(fund_account(url, address, amount_wei))

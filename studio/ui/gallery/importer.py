@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the import service loads on the first import, not with the 
     from studio.core.importing import ImportService, ImportSummary
 
 log = logging.getLogger(__name__)
+PROGRESS_INTERVAL_S = 0.033
 
 
 class ImportController(QObject):
@@ -93,11 +94,19 @@ class ImportController(QObject):
         self._cancel.clear()
         self._show_dialog()
 
+        last = [0.0]
+
+        def progress(p) -> None:
+            # At most ~30 updates a second: hundreds of files a second would otherwise
+            # queue hundreds of dialog updates on the GUI thread.
+            now = time.monotonic()
+            if p.done == 0 or p.done == p.total or now - last[0] >= PROGRESS_INTERVAL_S:
+                last[0] = now
+                self.progressed.emit(p.done, p.total, p.current)
+
         def work() -> ImportSummary:
             try:
-                return self.service.import_paths(
-                    paths, progress=lambda p: self.progressed.emit(p.done, p.total, p.current),
-                    cancel=self._cancel)
+                return self.service.import_paths(paths, progress=progress, cancel=self._cancel)
             except Exception as exc:  # the service rejects per file; this is a real fault
                 log.exception("import failed")
                 from studio.core.importing import ImportSummary
