@@ -108,7 +108,11 @@ class MainWindow(QMainWindow):
         return SECTIONS[self.sidebar.currentRow()].key
 
     def show_section(self, key: str) -> None:
-        self.sidebar.setCurrentRow(self.section_keys().index(key))
+        row = self.section_keys().index(key)
+        if row == self.sidebar.currentRow():
+            self._show_current_page()  # selected before the first paint, maybe not built yet
+        else:
+            self.sidebar.setCurrentRow(row)
 
     def page(self, key: str) -> QWidget:
         return self._pages.get(key) or self._build_page(SECTIONS[self.section_keys().index(key)])
