@@ -58,6 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser("demo-model", help="write a tiny random-weight model (produces noise)")
     d.add_argument("dir", type=Path)
     d.add_argument("--no-register", action="store_true", help="only write the files")
+    d.add_argument("--family", default="sd15", metavar="FAMILY",
+                   help="architecture of the tiny model: " + ", ".join(_family_names()))
     d.set_defaults(func=_demo_model)
 
     m = sub.add_parser("models", help="list, add or remove generation models")
@@ -73,6 +75,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     rm = msub.add_parser("remove")
     rm.add_argument("id")
     rm.set_defaults(func=_models_remove)
+
+
+def _family_names() -> list[str]:
+    from studio.core.generation.families import Family
+
+    return [f.value for f in Family]
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -164,7 +172,11 @@ def _build_request(args: argparse.Namespace, lib, engine, settings):
     from studio.core.generation.families import FAMILIES
     from studio.core.generation.request import GenerationRequest
     from studio.core.generation.reuse import reuse_request
-    from studio.core.generation.schedulers import default_scheduler_for
+    from studio.core.generation.schedulers import (
+        default_guidance,
+        default_scheduler,
+        default_steps,
+    )
 
     base = None
     if args.reuse:
@@ -230,10 +242,8 @@ def _build_request(args: argparse.Namespace, lib, engine, settings):
     fresh = GenerationRequest(
         model_id=entry.id, model_sha256=entry.sha256, model_name=entry.name,
         family=str(entry.family), prompt=prompt,
-        steps=4 if info.turbo else settings.default_steps,
-        guidance=0.0 if info.turbo else settings.default_guidance,
-        scheduler=(default_scheduler_for(info.turbo) if info.turbo
-                   else settings.default_scheduler))
+        steps=default_steps(info, settings), guidance=default_guidance(info, settings),
+        scheduler=default_scheduler(info, settings))
     req = base if base is not None else fresh
     outpainting = bool(args.outpaint) or (not args.init and not args.mask and base is not None
                                           and base.mode == "outpaint")
@@ -356,17 +366,29 @@ def _upscale(args: argparse.Namespace, ctx) -> int:
 def _demo_model(args: argparse.Namespace, ctx) -> int:
     from studio.cli import CliError
     from studio.core.generation.demo import DEMO_NAME, build_demo_pipeline
+    from studio.core.generation.demo_families import build_tiny_pipeline
+    from studio.core.generation.families import FAMILIES, Family
     from studio.core.generation.registry import ModelRegistry
     from studio.core.library import Library
 
     target: Path = args.dir
+    if args.family not in _family_names():
+        raise CliError(f"unknown family {args.family!r} (one of: {', '.join(_family_names())})",
+                       2)
     if target.exists() and any(target.iterdir()):
         raise CliError(f"{target} is not empty; choose a new folder")
-    build_demo_pipeline(target)
-    print(f"wrote a tiny random-weight model to {target} (it produces noise)")
+    family = Family(args.family)
+    if family is Family.SD15:
+        build_demo_pipeline(target)
+        name = DEMO_NAME
+    else:
+        build_tiny_pipeline(target, family)
+        name = f"Tiny {FAMILIES[family].label} (random weights: produces noise)"
+    print(f"wrote a tiny random-weight {FAMILIES[family].label} model to {target} "
+          "(it produces noise)")
     if not args.no_register:
         with Library.open(ctx.paths) as lib:
-            entry = ModelRegistry(lib).add(target, name=DEMO_NAME)
+            entry = ModelRegistry(lib).add(target, name=name)
         print(f"registered as {entry.id}: studio generate --model {entry.id} --prompt ...")
     return 0
 

@@ -48,3 +48,14 @@ def make_request(entry, **kw):
                 height=64, seed=1234, guidance=5.0, scheduler="Euler")
     base.update(kw)
     return GenerationRequest(**base)
+
+
+@pytest.fixture
+def keyring_ok():
+    import keyring
+
+    from studio.core.wallet.vault import backend_problem
+
+    problem = backend_problem(keyring.get_keyring())
+    if problem:
+        pytest.skip(f"no usable OS keyring ({problem}); run through scripts/with-keyring.sh")

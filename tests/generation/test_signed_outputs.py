@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from studio.cli import main
 from studio.core.library import Library
 from studio.core.provenance.reader import read_report
@@ -14,17 +12,6 @@ from studio.core.provenance.report import COMPOSITE_TRAINED, TRAINED, Provenance
 
 ANVIL0_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 ANVIL0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-
-
-@pytest.fixture
-def keyring_ok():
-    import keyring
-
-    from studio.core.wallet.vault import backend_problem
-
-    problem = backend_problem(keyring.get_keyring())
-    if problem:
-        pytest.skip(f"no usable OS keyring ({problem}); run through scripts/with-keyring.sh")
 
 
 def generate(model, capsys, *extra: str) -> list[dict]:

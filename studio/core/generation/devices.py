@@ -56,7 +56,9 @@ def torch_dtype(info: DeviceInfo) -> Any:
 class MemoryPlan:
     attention_slicing: bool
     vae_tiling: bool
-    cpu_offload: bool
+    cpu_offload: bool  # model CPU offload: one component on the GPU at a time
+    fp8_storage: bool = False  # denoiser weights stored as FP8, computed in fp16/bf16
+    group_offload: bool = False  # denoiser blocks streamed to the GPU as they run
 
 
 def _choice(setting: str, auto: bool) -> bool:
@@ -64,16 +66,29 @@ def _choice(setting: str, auto: bool) -> bool:
 
 
 def plan_memory(info: DeviceInfo, xl: bool, pixels: int, *, attention_slicing: str = "auto",
-                vae_tiling: str = "auto", cpu_offload: str = "auto") -> MemoryPlan:
-    """Pick memory savers from free VRAM; settings "on"/"off" override "auto"."""
+                vae_tiling: str = "auto", cpu_offload: str = "auto",
+                need_gib: float | None = None, denoiser_gib: float | None = None) -> MemoryPlan:
+    """Pick memory savers from free VRAM; settings "on"/"off" override "auto".
+
+    ``need_gib`` is the family's all-on-GPU need, ``denoiser_gib`` its largest component (the
+    UNet or transformer) at fp16. The tiers: everything on the GPU; model CPU offload when the
+    whole does not fit; FP8 weight storage when even the denoiser alone does not fit; block
+    group offloading when its FP8 copy does not fit either.
+    """
     free = info.free_bytes
+    fp8 = group = False
     if info.kind != "cuda" or free is None:
         auto = MemoryPlan(False, False, False)
     else:
-        need = (7 if xl else 3.5) * GIB  # weights + activations at the family's native size
+        need = (need_gib or (7 if xl else 3.5)) * GIB
         auto = MemoryPlan(attention_slicing=free < need * 0.8,
                           vae_tiling=free < need or pixels > 1536 * 1536,
-                          cpu_offload=free < need * 0.6)
+                          cpu_offload=free < need * 0.6 if need_gib is None else free < need)
+        if denoiser_gib is not None and auto.cpu_offload:
+            den = denoiser_gib * GIB
+            fp8 = free < den * 1.05  # weights + activations at the native size
+            group = free < den * 0.6 + GIB
     return MemoryPlan(_choice(attention_slicing, auto.attention_slicing),
                       _choice(vae_tiling, auto.vae_tiling),
-                      _choice(cpu_offload, auto.cpu_offload))
+                      _choice(cpu_offload, auto.cpu_offload), fp8_storage=fp8,
+                      group_offload=group and cpu_offload != "off")

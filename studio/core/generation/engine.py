@@ -383,7 +383,8 @@ class GenerationEngine:
             apply_memory_plan(model, plan_memory(
                 self.device, info.xl, req.width * req.height,
                 attention_slicing=s.attention_slicing, vae_tiling=s.vae_tiling,
-                cpu_offload=s.cpu_offload))
+                cpu_offload=s.cpu_offload, need_gib=info.need_gib,
+                denoiser_gib=info.denoiser_gib))
         if hasattr(model, "native_scheduler_config") and not (model.plan
                                                               and model.plan.cpu_offload):
             self.fast.prepare(model, self.device, str(model.entry.family))
@@ -393,7 +394,8 @@ class GenerationEngine:
         pipe = (model.inpaint() if plan is not None and plan.mask is not None
                 else model.img2img() if plan is not None else model.pipe)
         pipe.scheduler = make_scheduler(req.scheduler, model.native_scheduler_config,
-                                        turbo=info.turbo)
+                                        turbo=info.turbo, flow=info.flow,
+                                        native_class=model.native_scheduler_class)
         per_item = max(1, int(req.steps * req.strength)) if req.is_img2img else req.steps
         total = per_item * req.batch_size
         gen_device = "cpu" if self.device.kind == "mps" else self.device.kind
@@ -405,7 +407,9 @@ class GenerationEngine:
                                                  or model.plan.attention_slicing)
         auto_chunk = 4 if self.device.kind == "cuda" else 1
         chunk = 1 if low_memory else max(1, s.batch_per_call or auto_chunk)
-        pump = PreviewPump(info, decoder=self._preview_decoder(info.xl, model))
+        # TAESD decoders exist for SD/SDXL latents; other families use the linear/fallback map.
+        decoder = self._preview_decoder(info.xl, model) if info.rgb_factors else None
+        pump = PreviewPump(info, decoder=decoder, size=(req.width, req.height))
         status = lambda text: self._emit(JobStatus(job.id, text))  # noqa: E731
         for start in range(0, req.batch_size, chunk):
             if job.cancel_requested:
@@ -427,11 +431,13 @@ class GenerationEngine:
                 return kw
 
             kwargs: dict[str, Any] = dict(
-                prompt=req.prompt, negative_prompt=req.negative_prompt or None,
-                num_inference_steps=req.steps, guidance_scale=req.guidance,
+                prompt=req.prompt, num_inference_steps=req.steps, guidance_scale=req.guidance,
                 num_images_per_prompt=n, output_type="pt",
                 generator=[torch.Generator(gen_device).manual_seed(seed) for seed in seeds],
-                callback_on_step_end=on_step, callback_on_step_end_tensor_inputs=["latents"])
+                callback_on_step_end=on_step, callback_on_step_end_tensor_inputs=["latents"],
+                **dict(info.call_kwargs))
+            if req.negative_prompt:
+                kwargs["negative_prompt"] = req.negative_prompt
             if plan is not None:
                 kwargs.update(plan.pipe_kwargs(req))
             else:

@@ -31,6 +31,9 @@ class LoadedModel:
         if self._img2img is None:
             from diffusers import AutoPipelineForImage2Image
 
+            if not FAMILIES[self.entry.family].img2img:
+                raise ModelError(f"{FAMILIES[self.entry.family].label} models cannot start "
+                                 "from an image in the studio (no image-to-image pipeline).")
             self._img2img = AutoPipelineForImage2Image.from_pipe(self.pipe)
         return self._img2img
 
@@ -44,9 +47,9 @@ class LoadedModel:
 
 
 def _pipeline_class(entry: ModelEntry) -> Any:
-    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+    import diffusers
 
-    return StableDiffusionXLPipeline if FAMILIES[entry.family].xl else StableDiffusionPipeline
+    return getattr(diffusers, FAMILIES[entry.family].pipeline)
 
 
 def _dtype_kwarg() -> str:
@@ -61,7 +64,7 @@ def load_model(entry: ModelEntry, device: DeviceInfo) -> LoadedModel:
     cls = _pipeline_class(entry)
     dtype = torch_dtype(device)
     common: dict[str, Any] = {_dtype_kwarg(): dtype, "local_files_only": True}
-    if not FAMILIES[entry.family].xl:
+    if FAMILIES[entry.family].pipeline == "StableDiffusionPipeline":
         common.update(safety_checker=None, requires_safety_checker=False)
     path = Path(entry.path)
     if not path.exists():
@@ -83,9 +86,16 @@ def load_model(entry: ModelEntry, device: DeviceInfo) -> LoadedModel:
     except Exception as exc:  # diffusers raises many types (OSError, ValueError, KeyError...)
         log.exception("loading %s failed", path)
         raise ModelError(f"The model {entry.name} could not be loaded: {exc}. The files may be "
-                         "incomplete or not a Stable Diffusion model.") from exc
+                         "incomplete or not a model of the family "
+                         f"{FAMILIES[entry.family].label}.") from exc
     pipe.set_progress_bar_config(disable=True)
     return LoadedModel(entry, pipe, pipe.scheduler.config, type(pipe.scheduler).__name__, device)
+
+
+def torch_device(device: DeviceInfo) -> Any:
+    import torch
+
+    return torch.device(device.kind)
 
 
 def apply_memory_plan(model: LoadedModel, plan: MemoryPlan) -> None:
@@ -93,7 +103,20 @@ def apply_memory_plan(model: LoadedModel, plan: MemoryPlan) -> None:
     if model.plan == plan:
         return
     pipe = model.pipe
-    if plan.cpu_offload and model.device.kind == "cuda":
+    cuda = model.device.kind == "cuda"
+    denoiser = getattr(pipe, "transformer", None) or getattr(pipe, "unet", None)
+    if plan.fp8_storage and cuda and denoiser is not None and model.plan is None:
+        import torch
+
+        # Weights kept as FP8 and up-cast layer by layer: about half the denoiser's VRAM.
+        denoiser.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn,
+                                          compute_dtype=torch_dtype(model.device))
+    if plan.group_offload and cuda:
+        # Blocks are copied to the GPU just before they run, overlapped on a CUDA stream.
+        pipe.enable_group_offload(onload_device=torch_device(model.device),
+                                  offload_type="block_level", num_blocks_per_group=1,
+                                  use_stream=True)
+    elif plan.cpu_offload and cuda:
         pipe.enable_model_cpu_offload()
     else:
         pipe.to(model.device.kind)

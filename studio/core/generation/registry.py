@@ -20,6 +20,7 @@ from studio.core.generation.errors import ModelError
 from studio.core.generation.families import (
     FAMILIES,
     Family,
+    denoiser_folder,
     family_from_folder,
     family_from_keys,
 )
@@ -138,11 +139,15 @@ class ModelRegistry:
             if not (path / "model_index.json").is_file():
                 raise ModelError(f"{path} is not a diffusers model folder (no model_index.json).")
             family = family_from_folder(path)
-            for sub in ("unet", "vae", "text_encoder", "tokenizer", "scheduler"):
+            index = json.loads((path / "model_index.json").read_text(encoding="utf-8"))
+            # Every component the index names (not null) must be there, weights included.
+            needed = [k for k, v in index.items() if not k.startswith("_")
+                      and isinstance(v, list) and len(v) == 2 and v[0] is not None]
+            for sub in needed:
                 if not (path / sub).is_dir():
                     raise ModelError(f"The model folder {path} has no '{sub}' folder; it is "
                                      "incomplete. Copy or download it again.")
-            for sub in ("unet", "vae"):
+            for sub in (denoiser_folder(family), "vae"):
                 weights = list((path / sub).glob("*.safetensors")) + list(
                     (path / sub).glob("*.bin"))
                 if not weights:

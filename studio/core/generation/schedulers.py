@@ -24,9 +24,23 @@ def default_scheduler_for(turbo: bool, native_class: str = "") -> str:
     return "Euler a"
 
 
-def make_scheduler(name: str, base_config: Any, *, turbo: bool = False) -> Any:
-    """A new scheduler of kind ``name`` built from the model's own scheduler config."""
+def make_scheduler(name: str, base_config: Any, *, turbo: bool = False,
+                   flow: bool = False, native_class: str = "") -> Any:
+    """A new scheduler of kind ``name`` built from the model's own scheduler config.
+
+    Flow-matching models (SD 3.5, FLUX) sample with their own flow-matching Euler scheduler,
+    which is what "Euler" means for them; the DDPM-family samplers do not apply.
+    """
     import diffusers
+
+    if flow:
+        from studio.core.generation.errors import GenerationError
+
+        if name != "Euler":
+            raise GenerationError(f"The sampler {name!r} does not apply to flow-matching models "
+                                  "(SD 3.5, FLUX); use 'Euler'.")
+        return getattr(diffusers, native_class or "FlowMatchEulerDiscreteScheduler").from_config(
+            base_config)
 
     cls_name, overrides = SCHEDULERS[name]
     extra = dict(overrides)
@@ -34,3 +48,24 @@ def make_scheduler(name: str, base_config: Any, *, turbo: bool = False) -> Any:
         # Distilled models are trained on the last timesteps: sample them ("trailing").
         extra["timestep_spacing"] = "trailing"
     return getattr(diffusers, cls_name).from_config(base_config, **extra)
+
+
+_UNET_PIPELINES = ("StableDiffusionPipeline", "StableDiffusionXLPipeline")
+
+
+def _own_defaults(info: Any) -> bool:
+    # Distilled and newer families have fixed recipes; SD 1.5 / 2.x / SDXL follow the user's
+    # Settings > Generation defaults.
+    return info.turbo or info.pipeline not in _UNET_PIPELINES
+
+
+def default_steps(info: Any, settings: Any) -> int:
+    return info.default_steps if _own_defaults(info) else settings.default_steps
+
+
+def default_guidance(info: Any, settings: Any) -> float:
+    return info.default_guidance if _own_defaults(info) else settings.default_guidance
+
+
+def default_scheduler(info: Any, settings: Any) -> str:
+    return info.default_scheduler if _own_defaults(info) else settings.default_scheduler
