@@ -7,6 +7,7 @@ import json
 import random
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from studio.core.generation.schedulers import SCHEDULERS
@@ -40,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--reuse", metavar="ASSET_OR_FILE",
                    help="start from the settings recorded in a studio output's credentials "
                         "(library asset id / sha256, or a file); other options override them")
+    g.add_argument("--lora", action="append", default=[], metavar="PATH_OR_ID[:WEIGHT]",
+                   help="apply a LoRA (a registered id or a .safetensors file), weight 1 by "
+                        "default; repeat for several (default with --reuse: its LoRAs)")
     g.add_argument("--out", type=Path, metavar="DIR", help="also copy the images to DIR")
     g.add_argument("--json", action="store_true", help="machine-readable output")
     g.set_defaults(func=_generate)
@@ -64,10 +68,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     m = sub.add_parser("models", help="list, add or remove generation models")
     msub = m.add_subparsers(dest="models_command", metavar="ACTION", required=True)
-    ls = msub.add_parser("list")
+    ls = msub.add_parser("list", help="registered models and LoRAs")
     ls.add_argument("--json", action="store_true")
+    ls.add_argument("--family", choices=_family_names(), help="only this family")
+    ls.add_argument("--search", default="", metavar="TEXT", help="name, path or source")
     ls.set_defaults(func=_models_list)
-    add = msub.add_parser("add")
+    add = msub.add_parser("add", help="register a model folder, checkpoint or LoRA file")
     add.add_argument("path", type=Path)
     add.add_argument("--name", default="")
     add.add_argument("--config", type=Path, metavar="DIR")
@@ -108,6 +114,45 @@ def _resolve_model(registry, spec: str, config: Path | None):
         return registry.add(Path(spec), config_dir=config)
     except ModelError as exc:
         raise CliError(str(exc)) from exc
+
+
+def _parse_lora(spec: str) -> tuple[str, float]:
+    """``PATH_OR_ID[:WEIGHT]``; a Windows drive letter or a path with ':' is not a weight."""
+    from studio.cli import CliError
+
+    head, sep, tail = spec.rpartition(":")
+    if sep and head:
+        try:
+            return head, float(tail)
+        except ValueError:
+            if tail.replace(".", "").replace("-", "").isdigit():
+                raise CliError(f"--lora {spec!r}: the weight must be a number", 2) from None
+    return spec, 1.0
+
+
+def _resolve_loras(engine, specs: list[str], family):
+    from studio.cli import CliError
+    from studio.core.generation.errors import ModelError
+    from studio.core.generation.lora import check_family
+
+    refs = []
+    for spec in specs:
+        key, weight = _parse_lora(spec)
+        entry = engine.loras.get(key)
+        try:
+            if entry is None:
+                if not Path(key).is_file():
+                    raise CliError(f"no LoRA {key!r}: not a registered id and not a file "
+                                   "(`studio models list` shows registered LoRAs)")
+                entry = engine.loras.add(Path(key))
+            check_family(entry, family)
+        except ModelError as exc:
+            raise CliError(str(exc)) from exc
+        if entry.trigger_words:
+            print(f"LoRA {entry.name}: trigger words: {', '.join(entry.trigger_words)}",
+                  file=sys.stderr)
+        refs.append(entry.ref(weight))
+    return tuple(refs)
 
 
 def _resolve_init(library, spec: str):
@@ -258,6 +303,9 @@ def _build_request(args: argparse.Namespace, lib, engine, settings):
         "scheduler": args.scheduler or req.scheduler, "batch_size": args.batch,
         "strength": args.strength if args.strength is not None else (
             1.0 if outpainting else base.strength if base is not None else 0.75),
+        "model_source": entry.source,
+        "loras": _resolve_loras(engine, args.lora, entry.family) if args.lora else (
+            base.loras if base is not None else ()),
         **edit,
     }
     return replace(req, **chosen)
@@ -394,26 +442,47 @@ def _demo_model(args: argparse.Namespace, ctx) -> int:
 
 
 def _models_list(args: argparse.Namespace, ctx) -> int:
+    from studio.core.generation.lora import LoraRegistry
     from studio.core.generation.registry import ModelRegistry
     from studio.core.generation.upscale import UpscalerRegistry
     from studio.core.library import Library
 
     with Library.open(ctx.paths) as lib:
-        entries = ModelRegistry(lib).list()
-        upscalers = UpscalerRegistry(lib).list()
+        entries = ModelRegistry(lib).search(args.search, args.family)
+        loras = [lo for lo in LoraRegistry(lib).list(args.family)
+                 if args.search.lower() in f"{lo.name} {lo.path} {lo.source}".lower()]
+        upscalers = [] if args.family or args.search else UpscalerRegistry(lib).list()
     if args.json:
         print(json.dumps([{**e.__dict__, "kind": str(e.kind), "family": str(e.family)}
                           for e in entries]
+                         + [{**lo.__dict__, "kind": "lora",
+                             "trigger_words": list(lo.trigger_words)} for lo in loras]
                          + [{**u.__dict__, "kind": "upscaler"} for u in upscalers], indent=2))
         return 0
-    if not entries and not upscalers:
-        print("No models yet. `studio models add PATH` or `studio demo-model DIR` adds one.")
+    if not entries and not loras and not upscalers:
+        print("No models yet. `studio models add PATH`, `studio models download REPO` or "
+              "`studio demo-model DIR` adds one.")
     for e in entries:
-        print(f"{e.id}  {e.family.value:<10} {e.kind.value:<11} {e.name}  ({e.path})")
+        used = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.last_used)) \
+            if e.last_used else "never"
+        print(f"{e.id}  {e.family.value:<12} {_human(e.size):>9}  sha256 {e.sha256[:10]}  "
+              f"used {used}  {e.name}  ({e.source or e.path})")
+    for lo in loras:
+        words = f"  trigger: {', '.join(lo.trigger_words)}" if lo.trigger_words else ""
+        print(f"{lo.id}  LoRA {lo.family:<7} {_human(lo.size):>9}  sha256 {lo.sha256[:10]}  "
+              f"{lo.name}  ({lo.source or lo.path}){words}")
     for u in upscalers:
         print(f"{u.id}  {u.architecture + ' ' + str(u.scale) + 'x':<10} {'upscaler':<11} "
               f"{u.name}  ({u.path})")
     return 0
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
 
 
 def _looks_like_upscaler(path: Path) -> bool:
@@ -435,12 +504,19 @@ def _looks_like_upscaler(path: Path) -> bool:
 def _models_add(args: argparse.Namespace, ctx) -> int:
     from studio.cli import CliError
     from studio.core.generation.errors import ModelError
+    from studio.core.generation.lora import LoraRegistry, read_header
     from studio.core.generation.registry import ModelRegistry
     from studio.core.generation.upscale import UpscalerRegistry
     from studio.core.library import Library
 
     with Library.open(ctx.paths) as lib:
         try:
+            if args.path.is_file() and _is_lora(args.path, read_header):
+                lo = LoraRegistry(lib).add(args.path, name=args.name)
+                words = f"; trigger words: {', '.join(lo.trigger_words)}" \
+                    if lo.trigger_words else ""
+                print(f"{lo.id}  LoRA ({lo.family})  sha256 {lo.sha256}{words}")
+                return 0
             if _looks_like_upscaler(args.path):
                 u = UpscalerRegistry(lib).add(args.path, name=args.name)
                 print(f"{u.id}  {u.label}  sha256 {u.sha256}")
@@ -452,6 +528,20 @@ def _models_add(args: argparse.Namespace, ctx) -> int:
     return 0
 
 
+def _is_lora(path: Path, read_header) -> bool:
+    from studio.core.generation.errors import ModelError
+
+    if path.suffix.lower() != ".safetensors":
+        return False
+    try:
+        shapes, _meta, _n = read_header(path)
+    except ModelError:
+        return False
+    keys = list(shapes)
+    return any(m in k for k in keys for m in ("lora_A", "lora_B", "lora_down", "lora_up")) \
+        and not any(k.startswith("model.diffusion_model.") and "lora" not in k for k in keys)
+
+
 def _models_remove(args: argparse.Namespace, ctx) -> int:
     from studio.cli import CliError
     from studio.core.generation.registry import ModelRegistry
@@ -461,6 +551,14 @@ def _models_remove(args: argparse.Namespace, ctx) -> int:
     with Library.open(ctx.paths) as lib:
         reg = ModelRegistry(lib)
         entry = reg.get(args.id)
+        if entry is None:
+            from studio.core.generation.lora import LoraRegistry
+
+            loras = LoraRegistry(lib)
+            lora = loras.get(args.id)
+            if lora is not None and loras.remove(lora.id):
+                print(f"removed {lora.id} from the list (its file was left in place)")
+                return 0
         if entry is not None and reg.remove(entry.id):
             print(f"removed {entry.id} from the list (its files were left in place)")
             return 0

@@ -51,6 +51,15 @@ def test_img2img_names_its_source_as_parent(tiny_model, paths, capsys, keyring_o
     report = read_report(edited["path"])
     assert report.state == ProvenanceState.VALID, report.failures
     assert report.digital_source_type == COMPOSITE_TRAINED
-    assert [i.relationship for i in report.ingredients] == ["parentOf"]
+    assert sorted(i.relationship for i in report.ingredients) == ["inputTo", "parentOf"]
+    [model] = [i for i in report.ingredients if i.relationship == "inputTo"]
+    assert model.sha256 == edited_request(paths, edited)["model_sha256"]
     with Library.open(paths) as lib:
         assert lib.get(source["asset_id"]) is not None  # the source stays in the library
+
+
+def edited_request(paths, output: dict) -> dict:
+    from studio.core.generation.output import generation_record
+
+    with Library.open(paths) as lib:
+        return generation_record(lib, output["asset_id"])["request"].to_dict()

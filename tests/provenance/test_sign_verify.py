@@ -124,8 +124,10 @@ def test_img2img_records_parent_and_is_ai_edited(sign, tmp_path):
     report = read_report_bytes(signed)
     assert report.state is ProvenanceState.VALID, report.failures
     assert report.badge is Badge.AI_EDITED
-    assert [(i.relationship, i.title) for i in report.ingredients] == [("parentOf",
-                                                                        "source.png")]
+    assert [(i.relationship, i.title) for i in report.ingredients
+            if i.relationship == "parentOf"] == [("parentOf", "source.png")]
+    # The checkpoint the request names is an input, pinned by its hash (issue 15).
+    assert [i.relationship for i in report.ingredients if i.sha256] == ["inputTo"]
 
 
 def test_unsignable_inputs_fail_clearly(sign):

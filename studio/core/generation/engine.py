@@ -28,6 +28,7 @@ from studio.core.generation import edit
 from studio.core.generation.errors import GenerationError, ModelError
 from studio.core.generation.families import FAMILIES, Family
 from studio.core.generation.fastpath import FastPath
+from studio.core.generation.lora import LoraRegistry
 from studio.core.generation.output import SignFn, store_output
 from studio.core.generation.output_stage import OutputStage
 from studio.core.generation.registry import ModelEntry, ModelRegistry
@@ -132,6 +133,7 @@ class GenerationEngine:
                  preview_every: int = 2, cache_dir: Path | None = None) -> None:
         self.library = library
         self.registry = ModelRegistry(library)
+        self.loras = LoraRegistry(library)
         self.settings = settings or GenerationSettings()
         self.sign = sign
         self.preview_every = max(1, preview_every)
@@ -377,6 +379,11 @@ class GenerationEngine:
         if self.fast.needs_reload(model, self.device, str(model.entry.family)):
             self._unload()  # the fast-path settings changed: start from the saved weights
             model, load_s = self._ensure_model(req)
+        if req.loras and getattr(self.fast, "_model", None) is model and self.fast.plan.active:
+            # The fast path fused and/or compiled this model without adapters; LoRA layers go
+            # onto the plain weights, so start again from the saved model.
+            self._unload()
+            model, load_s = self._ensure_model(req)
         info = FAMILIES[Family(model.entry.family)]
         s = self.settings
         if hasattr(model, "native_scheduler_config"):
@@ -385,8 +392,19 @@ class GenerationEngine:
                 attention_slicing=s.attention_slicing, vae_tiling=s.vae_tiling,
                 cpu_offload=s.cpu_offload, need_gib=info.need_gib,
                 denoiser_gib=info.denoiser_gib))
-        if hasattr(model, "native_scheduler_config") and not (model.plan
-                                                              and model.plan.cpu_offload):
+        if hasattr(model, "adapters"):
+            from studio.core.generation.lora import apply_loras
+
+            apply_loras(model.pipe, model.adapters, req.loras, self.loras,
+                        Family(model.entry.family))
+        elif req.loras:
+            raise GenerationError("This model loader does not support LoRAs.")
+        self.registry.touch(model.entry.id)
+        offloaded = bool(model.plan and model.plan.cpu_offload)
+        adapters = getattr(model, "adapters", None)
+        # No fast path (fused QKV, compile) over LoRA layers: adapters change per job.
+        if hasattr(model, "native_scheduler_config") and not offloaded \
+                and not (adapters and adapters.loaded):
             self.fast.prepare(model, self.device, str(model.entry.family))
         # img2img / inpaint / outpaint start from a source (edit.py); the inpaint pipeline
         # shares the loaded weights.

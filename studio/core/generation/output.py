@@ -21,6 +21,10 @@ from studio.core.library.models import Asset, AssetOrigin
 SignFn = Callable[[bytes, GenerationRequest, int], bytes]
 
 
+def _a1111_name(name: str) -> str:
+    return "".join(c for c in name if c not in ',:"').strip() or "lora"
+
+
 def a1111_parameters(request: GenerationRequest) -> str:
     """The ``parameters`` text A1111, ComfyUI and Civitai read back (one item's request)."""
     lines = [request.prompt]
@@ -34,6 +38,11 @@ def a1111_parameters(request: GenerationRequest) -> str:
     ]
     if request.model_name:
         fields.append(f"Model: {request.model_name.replace(',', ' ')}")
+    if request.loras:
+        # A1111's own format: names and AutoV3 short hashes, quoted as one value.
+        hashes = ", ".join(f"{_a1111_name(lo.name or lo.id)}: {(lo.autov3 or lo.sha256)[:12]}"
+                           for lo in request.loras)
+        fields.append(f'Lora hashes: "{hashes}"')
     if request.is_img2img:
         fields.append(f"Denoising strength: {request.strength:g}")
     fields.append(f"Version: {APP_NAME} {__version__}")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from studio.core.generation.devices import DeviceInfo, MemoryPlan, torch_dtype
 from studio.core.generation.errors import ModelError
 from studio.core.generation.families import FAMILIES
+from studio.core.generation.lora import AdapterState
 from studio.core.generation.registry import ModelEntry, ModelKind
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ class LoadedModel:
     plan: MemoryPlan | None = None
     _img2img: Any = None
     _inpaint: Any = None
+    adapters: AdapterState = field(default_factory=AdapterState)
 
     def img2img(self) -> Any:
         """An img2img pipeline sharing this one's components (no extra memory)."""

@@ -48,6 +48,8 @@ class ModelEntry:
     size: int
     config_dir: str | None
     added_at: float
+    source: str = ""  # hub "repo@revision[:file]" or a URL, when downloaded
+    last_used: float | None = None
 
     @property
     def label(self) -> str:
@@ -162,7 +164,7 @@ class ModelRegistry:
         return ModelKind.SINGLE_FILE, family_from_keys(read_safetensors_keys(path), path.name)
 
     def add(self, path: Path, *, name: str = "", config_dir: Path | None = None,
-            progress: Callable[[int], None] | None = None) -> ModelEntry:
+            progress: Callable[[int], None] | None = None, source: str = "") -> ModelEntry:
         """Register a model (or return the existing entry for the same path or hash)."""
         path = Path(path).expanduser().resolve()
         kind, family = self.inspect(path)
@@ -182,11 +184,14 @@ class ModelRegistry:
         entry = ModelEntry(
             id=sha[:12], name=name or (path.stem if kind is ModelKind.SINGLE_FILE else path.name),
             path=str(path), kind=kind, family=family, sha256=sha, size=size,
-            config_dir=str(config_dir) if config_dir else None, added_at=time.time())
+            config_dir=str(config_dir) if config_dir else None, added_at=time.time(),
+            source=source)
         with self.library.transaction() as conn:
-            conn.execute("INSERT INTO generation_models VALUES (?,?,?,?,?,?,?,?,?)",
+            conn.execute("INSERT INTO generation_models(id, name, path, kind, family, sha256,"
+                         " size, config_dir, added_at, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
                          (entry.id, entry.name, entry.path, str(entry.kind), str(entry.family),
-                          entry.sha256, entry.size, entry.config_dir, entry.added_at))
+                          entry.sha256, entry.size, entry.config_dir, entry.added_at,
+                          entry.source))
         log.info("model added: %s %s (%s)", entry.id, entry.path, entry.family)
         return entry
 
@@ -204,7 +209,22 @@ class ModelRegistry:
         rows = self.library.query("SELECT * FROM generation_models ORDER BY added_at, id")
         return [ModelEntry(r["id"], r["name"], r["path"], ModelKind(r["kind"]),
                            Family(r["family"]), r["sha256"], r["size"], r["config_dir"],
-                           r["added_at"]) for r in rows]
+                           r["added_at"], r["source"], r["last_used"]) for r in rows]
+
+    def search(self, text: str = "", family: Family | str | None = None) -> list[ModelEntry]:
+        """Registered models whose name, path or source contains ``text`` (any case), of
+        ``family`` when given; most recently used first."""
+        needle = text.lower()
+        out = [e for e in self.list()
+               if (family is None or e.family == Family(family))
+               and (not needle or needle in f"{e.name} {e.path} {e.source}".lower())]
+        return sorted(out, key=lambda e: -(e.last_used or 0.0))
+
+    def touch(self, model_id: str) -> None:
+        """Record that the model was just used (the list's "last use")."""
+        with self.library.transaction() as conn:
+            conn.execute("UPDATE generation_models SET last_used = ? WHERE id = ?",
+                         (time.time(), model_id))
 
     def get(self, id_or_path: str) -> ModelEntry | None:
         """By id (or a unique id prefix), by path, or by name."""

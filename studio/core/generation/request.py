@@ -10,8 +10,36 @@ from typing import Any
 from studio.core.generation.errors import RequestError
 from studio.core.generation.schedulers import SCHEDULERS
 
-REQUEST_FORMAT = 1
+# 2: ``model_source`` and ``loras`` (format-1 requests load unchanged: no LoRAs).
+REQUEST_FORMAT = 2
 MAX_SEED = 2**63 - 1
+MAX_LORAS = 16
+
+
+@dataclass(frozen=True)
+class LoraRef:
+    """One LoRA applied to a job, pinned by its file hash."""
+
+    id: str
+    sha256: str
+    weight: float = 1.0
+    name: str = ""
+    autov3: str = ""  # A1111/Civitai's hash of the tensors (what "Lora hashes" shows)
+    source: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Any) -> LoraRef:
+        if not isinstance(data, dict):
+            raise RequestError("Each LoRA in a request must be a JSON object.")
+        try:
+            ref = cls(**{k: v for k, v in data.items() if k in _LORA_FIELDS})
+        except TypeError as exc:
+            raise RequestError(f"A LoRA in the request is incomplete: {exc}") from exc
+        if not all(isinstance(getattr(ref, k), str) for k in ("id", "sha256", "name",
+                                                                "autov3", "source")) or \
+                isinstance(ref.weight, bool) or not isinstance(ref.weight, int | float):
+            raise RequestError(f"A LoRA in the request has a field of the wrong type: {data!r}")
+        return replace(ref, weight=float(ref.weight))
 
 
 @dataclass(frozen=True)
@@ -40,6 +68,8 @@ class GenerationRequest:
     outpaint_top: int = 0
     outpaint_right: int = 0
     outpaint_bottom: int = 0
+    model_source: str = ""  # hub "repo@revision[:file]" or URL the checkpoint came from
+    loras: tuple[LoraRef, ...] = ()
     format: int = REQUEST_FORMAT
 
     @property
@@ -91,6 +121,16 @@ class GenerationRequest:
             problems.append("a job either inpaints a mask or outpaints, not both")
         if not all(isinstance(v, int) and 0 <= v <= 2048 for v in self.outpaint):
             problems.append("outpaint margins must be between 0 and 2048 pixels")
+        if len(self.loras) > MAX_LORAS:
+            problems.append(f"at most {MAX_LORAS} LoRAs per job")
+        for lora in self.loras:
+            if not lora.id or not lora.sha256:
+                problems.append("a LoRA needs its id and sha256")
+            elif not -5.0 <= lora.weight <= 5.0:
+                problems.append(f"the LoRA {lora.name or lora.id}'s weight must be between "
+                                "-5 and 5")
+        if len({lora.id for lora in self.loras}) != len(self.loras):
+            problems.append("the same LoRA is listed twice")
         if problems:
             raise RequestError("Cannot generate: " + "; ".join(problems) + ".")
         return self
@@ -113,6 +153,10 @@ class GenerationRequest:
             raise RequestError("This request was written by a newer version of the studio.")
         known = {f.name: f for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
+        loras = kwargs.get("loras", ())
+        if not isinstance(loras, list | tuple):
+            raise RequestError("The request's LoRAs must be a list.")
+        kwargs["loras"] = tuple(LoraRef.from_dict(item) for item in loras)
         try:
             req = cls(**kwargs)
         except TypeError as exc:
@@ -131,3 +175,6 @@ class GenerationRequest:
         except json.JSONDecodeError as exc:
             raise RequestError(f"The generation request is not valid JSON: {exc}") from exc
         return cls.from_dict(data)
+
+
+_LORA_FIELDS = {f.name for f in fields(LoraRef)}

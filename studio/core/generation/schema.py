@@ -1,6 +1,6 @@
 """The generation component's tables: registered models, a file-hash cache, and one record per
 generated asset (the request that made it, the model hash, timings); inpaint masks by hash,
-upscaler models, and the prompt history."""
+upscaler models, the prompt history, and registered LoRAs."""
 
 from __future__ import annotations
 
@@ -69,5 +69,23 @@ MIGRATIONS: list[str] = [
         UNIQUE (prompt, negative_prompt, model_id)
     );
     CREATE INDEX prompt_history_recent ON prompt_history(model_id, last_used);
+    """,
+    # 2 -> 3: where a model came from and when it was last used; registered LoRAs.
+    """
+    ALTER TABLE generation_models ADD COLUMN source TEXT NOT NULL DEFAULT '';
+    ALTER TABLE generation_models ADD COLUMN last_used REAL;
+    CREATE TABLE generation_loras (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        path TEXT NOT NULL UNIQUE,
+        family TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        autov3 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        trigger_words TEXT NOT NULL DEFAULT '[]',
+        source TEXT NOT NULL DEFAULT '',
+        added_at REAL NOT NULL,
+        last_used REAL
+    );
     """,
 ]

@@ -370,6 +370,10 @@ def _ingredient(data: dict[str, Any], manifests: dict[str, Any], depth: int) -> 
         format=data.get("format") or "",
         manifest_label=label,
     )
+    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    if isinstance(meta.get("sha256"), str):
+        node.sha256 = meta["sha256"]
+        node.source = meta.get("source") if isinstance(meta.get("source"), str) else None
     sub = manifests.get(label) if label else None
     if sub:
         node.signer = (sub.get("signature_info") or {}).get("common_name")

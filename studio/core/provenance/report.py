@@ -57,6 +57,8 @@ class Ingredient:
     digital_source_type: str | None = None
     failures: list[str] = field(default_factory=list)  # this ingredient's own problems
     children: list[Ingredient] = field(default_factory=list)
+    sha256: str | None = None  # model inputs (checkpoint, LoRA) are named by hash
+    source: str | None = None
 
 
 @dataclass

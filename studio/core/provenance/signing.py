@@ -98,6 +98,39 @@ def _find_model_hash(req: dict[str, Any]) -> str | None:
     return None
 
 
+def _input(title: str, sha256: str, source: str, kind: str, **extra: Any) -> dict[str, Any]:
+    """A model file the image was made with: a C2PA 2.x ``inputTo`` ingredient that names it
+    and pins it by hash (the file itself is not embedded, only described)."""
+    ingredient: dict[str, Any] = {
+        "title": title, "format": "application/octet-stream", "relationship": "inputTo",
+        "instance_id": f"sha256:{sha256}", "data_types": [{"type": "c2pa.types.model"}],
+        "description": f"{kind} sha256 {sha256}",
+        "metadata": {"sha256": sha256, "kind": kind, **({"source": source} if source else {}),
+                     **extra},
+    }
+    if source.startswith(("http://", "https://")):
+        ingredient["informational_URI"] = source
+    elif source:
+        repo = source.split("@")[0].split(":")[0]
+        ingredient["informational_URI"] = f"https://huggingface.co/{repo}"
+    return ingredient
+
+
+def input_ingredients(req: dict[str, Any]) -> list[dict[str, Any]]:
+    """The checkpoint and each LoRA of a generation request, as ``inputTo`` ingredients."""
+    out = []
+    model_hash = _find_model_hash(req)
+    if model_hash:
+        out.append(_input(str(req.get("model_name") or req.get("model_id") or "model"),
+                          model_hash, str(req.get("model_source") or ""), "checkpoint"))
+    for lora in req.get("loras") or []:
+        if isinstance(lora, dict) and isinstance(lora.get("sha256"), str):
+            out.append(_input(str(lora.get("name") or lora.get("id") or "LoRA"),
+                              lora["sha256"], str(lora.get("source") or ""), "lora",
+                              weight=lora.get("weight", 1.0)))
+    return out
+
+
 _EDIT_WORDS = {
     "img2img": "Image-to-image generation from the source image",
     "inpaint": "Regenerated the masked area with a trained model; the rest is the source",
@@ -158,7 +191,9 @@ def generation_manifest(req: dict[str, Any], seed: int, *, binding: dict[str, An
     ]
     if binding is not None:
         assertions.append({"label": BINDING_LABEL, "data": binding})
-    return _manifest(str(req.get("prompt", ""))[:80] or "Generated image", assertions)
+    manifest = _manifest(str(req.get("prompt", ""))[:80] or "Generated image", assertions)
+    manifest["ingredients"] = input_ingredients(req)
+    return manifest
 
 
 def _manifest(title: str, assertions: list[dict[str, Any]]) -> dict[str, Any]:
