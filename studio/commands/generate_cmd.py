@@ -78,6 +78,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--name", default="")
     add.add_argument("--config", type=Path, metavar="DIR")
     add.set_defaults(func=_models_add)
+    dl = msub.add_parser("download", help="download from Hugging Face and register")
+    dl.add_argument("repo", metavar="REPO_ID_OR_STARTER",
+                    help="a Hugging Face repo id (org/name), or a starter key "
+                         "(`studio models starters`)")
+    dl.add_argument("--revision", help="branch, tag or commit (default: main)")
+    dl.add_argument("--file", metavar="PATH_IN_REPO", help="one checkpoint or LoRA file")
+    dl.add_argument("--name", default="")
+    dl.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    dl.add_argument("--json", action="store_true")
+    dl.set_defaults(func=_models_download)
+    st = msub.add_parser("starters", help="the curated first models")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=_models_starters)
+    tk = msub.add_parser("token", help="store the Hugging Face access token in the OS keyring "
+                                       "(read from stdin, never from the command line)")
+    tk.add_argument("--delete", action="store_true", help="forget the stored token")
+    tk.set_defaults(func=_models_token)
     rm = msub.add_parser("remove")
     rm.add_argument("id")
     rm.set_defaults(func=_models_remove)
@@ -504,14 +521,15 @@ def _looks_like_upscaler(path: Path) -> bool:
 def _models_add(args: argparse.Namespace, ctx) -> int:
     from studio.cli import CliError
     from studio.core.generation.errors import ModelError
-    from studio.core.generation.lora import LoraRegistry, read_header
+    from studio.core.generation.lora import LoraRegistry
     from studio.core.generation.registry import ModelRegistry
     from studio.core.generation.upscale import UpscalerRegistry
     from studio.core.library import Library
+    from studio.core.models.manager import is_lora_file
 
     with Library.open(ctx.paths) as lib:
         try:
-            if args.path.is_file() and _is_lora(args.path, read_header):
+            if args.path.is_file() and is_lora_file(args.path):
                 lo = LoraRegistry(lib).add(args.path, name=args.name)
                 words = f"; trigger words: {', '.join(lo.trigger_words)}" \
                     if lo.trigger_words else ""
@@ -526,20 +544,6 @@ def _models_add(args: argparse.Namespace, ctx) -> int:
             raise CliError(str(exc)) from exc
     print(f"{e.id}  {e.label}  sha256 {e.sha256}")
     return 0
-
-
-def _is_lora(path: Path, read_header) -> bool:
-    from studio.core.generation.errors import ModelError
-
-    if path.suffix.lower() != ".safetensors":
-        return False
-    try:
-        shapes, _meta, _n = read_header(path)
-    except ModelError:
-        return False
-    keys = list(shapes)
-    return any(m in k for k in keys for m in ("lora_A", "lora_B", "lora_down", "lora_up")) \
-        and not any(k.startswith("model.diffusion_model.") and "lora" not in k for k in keys)
 
 
 def _models_remove(args: argparse.Namespace, ctx) -> int:
@@ -567,4 +571,102 @@ def _models_remove(args: argparse.Namespace, ctx) -> int:
         if upscaler is None or not ups.remove(upscaler.id):
             raise CliError(f"no model {args.id!r}")
     print(f"removed {upscaler.id} from the list (its files were left in place)")
+    return 0
+
+
+def _models_starters(args: argparse.Namespace, ctx) -> int:
+    from studio.core.models.download import human
+    from studio.core.models.starter import STARTERS
+
+    if args.json:
+        print(json.dumps([{**s.__dict__, "family": str(s.family), "spec": s.spec}
+                          for s in STARTERS], indent=2))
+        return 0
+    for s in STARTERS:
+        gated = ", gated" if s.gated else ""
+        print(f"{s.key:<13} {s.name:<30} {human(s.size_bytes):>8}  VRAM {s.vram_gib:g} GB "
+              f"(runs from {s.min_vram_gib:g})  {s.licence}{gated}\n"
+              f"{'':<14}{s.repo_id}{':' + s.file if s.file else ''} - {s.note}")
+    return 0
+
+
+def _models_token(args: argparse.Namespace, ctx) -> int:
+    import getpass
+
+    from studio.cli import CliError
+    from studio.core.models.download import hub_endpoint
+    from studio.core.models.token import TokenError, delete_token, store_token
+
+    if args.delete:
+        delete_token(hub_endpoint())
+        print(f"forgot the access token for {hub_endpoint()}")
+        return 0
+    token = getpass.getpass("Hugging Face access token: ") if sys.stdin.isatty() \
+        else sys.stdin.readline()
+    try:
+        store_token(hub_endpoint(), token.strip())
+    except TokenError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"stored the access token for {hub_endpoint()} in the OS keyring")
+    return 0
+
+
+def _models_download(args: argparse.Namespace, ctx) -> int:
+    from studio.cli import CliError
+    from studio.core.library import Library
+    from studio.core.models.download import DownloadError, hub_endpoint, human, plan_hub
+    from studio.core.models.manager import download_and_register
+    from studio.core.models.starter import starter
+    from studio.core.models.token import load_token
+
+    repo, file = args.repo, args.file
+    pick = starter(repo)
+    if pick is not None:
+        repo, file = pick.repo_id, file or pick.file
+    if repo.startswith(("http://", "https://")):
+        raise CliError("direct URLs are not supported yet; give a Hugging Face repo id", 2)
+    token = load_token(hub_endpoint())
+    try:
+        plan = plan_hub(repo, revision=args.revision, file=file, token=token)
+    except DownloadError as exc:
+        raise CliError(str(exc)) from exc
+    for line in plan.summary():
+        print(line, file=sys.stderr)
+    if not plan.enough_space:
+        raise CliError(f"not enough disk space: the download needs {human(plan.needed_bytes)}, "
+                       f"{human(plan.free_bytes)} is free at {plan.cache_dir}; nothing was "
+                       "written")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError("confirm with --yes (no terminal to ask on); nothing was written", 2)
+        answer = input(f"Download {human(plan.needed_bytes)}? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            print("nothing was downloaded", file=sys.stderr)
+            return 1
+
+    def progress(p) -> None:
+        if args.json:
+            return
+        eta = f"{p.eta_s:.0f} s" if p.eta_s is not None else "?"
+        print(f"\r{human(p.done)}/{human(p.total)}  {human(p.speed)}/s  ETA {eta}  {p.file}"
+              f"\x1b[K", end="", file=sys.stderr, flush=True)
+
+    with Library.open(ctx.paths) as lib:
+        try:
+            entry = download_and_register(lib, plan, token=token, progress=progress,
+                                          name=args.name)
+        except KeyboardInterrupt:
+            print("\ncancelled; run the same command again to resume", file=sys.stderr)
+            return 130
+        except DownloadError as exc:
+            raise CliError(str(exc)) from exc
+    if not args.json:
+        print(file=sys.stderr)
+    kind = "LoRA" if entry.id.startswith("lora-") else "model"
+    if args.json:
+        print(json.dumps({"kind": kind, "id": entry.id, "sha256": entry.sha256,
+                          "path": entry.path, "source": entry.source,
+                          "family": str(entry.family)}, indent=2))
+    else:
+        print(f"registered {kind} {entry.id} ({entry.family}) from {entry.source}")
     return 0

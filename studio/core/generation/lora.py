@@ -15,7 +15,7 @@ from typing import Any
 
 from studio.core.generation.errors import GenerationError, ModelError
 from studio.core.generation.families import Family
-from studio.core.generation.registry import CHUNK, ModelRegistry
+from studio.core.generation.registry import CHUNK, ModelRegistry, stable_path
 from studio.core.generation.request import LoraRef
 from studio.core.library import Library
 
@@ -135,7 +135,7 @@ class LoraRegistry:
         self._models = ModelRegistry(library)
 
     def add(self, path: Path, *, name: str = "", source: str = "") -> LoraEntry:
-        path = Path(path).expanduser().resolve()
+        path = stable_path(path)
         if not path.is_file():
             raise ModelError(f"{path} does not exist.")
         if path.suffix.lower() != ".safetensors":
@@ -175,7 +175,7 @@ class LoraRegistry:
 
     def get(self, key: str) -> LoraEntry | None:
         entries = self.list()
-        resolved = str(Path(key).expanduser().resolve()) if key else ""
+        resolved = str(stable_path(Path(key))) if key else ""
         for e in entries:
             if key in (e.id, e.name, e.path) or e.path == resolved:
                 return e

@@ -87,6 +87,13 @@ def read_safetensors_keys(path: Path) -> list[str]:
         raise ModelError(f"{path.name} cannot be read as a .safetensors checkpoint: {exc}") from exc
 
 
+def stable_path(path: Path) -> Path:
+    """An absolute path with its folders resolved but not the file itself: a hub-cache file is
+    a symlink to a blob without a suffix, and the registry keeps the name users know."""
+    path = Path(path).expanduser().absolute()
+    return path.parent.resolve() / path.name if path.is_symlink() else path.resolve()
+
+
 class ModelRegistry:
     """Models known to the studio, stored in the library database."""
 
@@ -166,7 +173,7 @@ class ModelRegistry:
     def add(self, path: Path, *, name: str = "", config_dir: Path | None = None,
             progress: Callable[[int], None] | None = None, source: str = "") -> ModelEntry:
         """Register a model (or return the existing entry for the same path or hash)."""
-        path = Path(path).expanduser().resolve()
+        path = stable_path(path)
         kind, family = self.inspect(path)
         for existing in self.list():
             if existing.path == str(path):
@@ -232,7 +239,7 @@ class ModelRegistry:
         for e in entries:
             if id_or_path in (e.id, e.path, e.name):
                 return e
-        resolved = str(Path(id_or_path).expanduser().resolve())
+        resolved = str(stable_path(Path(id_or_path)))
         for e in entries:
             if e.path == resolved:
                 return e
