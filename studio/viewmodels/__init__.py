@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from studio.viewmodels.chain import ChainsModel, ChainStatusModel
     from studio.viewmodels.generation import GenerationModel
     from studio.viewmodels.library import LibraryModel
+    from studio.viewmodels.models import LoraChoices, ModelManagerModel
     from studio.viewmodels.provision import ProvisionModel
     from studio.viewmodels.wallet import WalletModel
     from studio.viewmodels.workspace import WorkspaceModel
@@ -79,3 +80,15 @@ class ViewModels:
         from studio.viewmodels.workspace import WorkspaceModel
 
         return WorkspaceModel(self.studio)
+
+    @cached_property
+    def models(self) -> ModelManagerModel:
+        from studio.viewmodels.models import ModelManagerModel
+
+        return ModelManagerModel(self.studio)
+
+    @cached_property
+    def loras(self) -> LoraChoices:
+        from studio.viewmodels.models import LoraChoices
+
+        return LoraChoices(self.studio)

@@ -96,7 +96,9 @@ def test_inpaint_keeps_every_unmasked_pixel_and_records_parent_and_mask(studio) 
     edited = report.actions[1]
     assert edited["digitalSourceType"] == COMPOSITE_TRAINED
     assert report.digital_source_type == COMPOSITE_TRAINED
-    rel = {i.relationship: i for i in report.ingredients}
+    # The checkpoint is an input too (pinned by its sha256); the rest are the edit's own.
+    assert [i.sha256 for i in report.ingredients if i.sha256] == [req.model_sha256]
+    rel = {i.relationship: i for i in report.ingredients if not i.sha256}
     assert set(rel) == {"parentOf", "inputTo"}
     assert rel["parentOf"].digital_source_type == TRAINED  # the first generation's manifest
     assert rel["parentOf"].manifest_label == studio.report(studio.source).manifest_label
@@ -116,7 +118,8 @@ def test_outpaint_extends_the_canvas_and_keeps_the_source_region(studio) -> None
     report = studio.report(out)
     assert report.actions[-1]["action"] == "c2pa.edited"
     assert report.actions[-1]["digitalSourceType"] == COMPOSITE_TRAINED
-    assert sorted(i.relationship for i in report.ingredients) == ["inputTo", "parentOf"]
+    assert sorted(i.relationship for i in report.ingredients if not i.sha256) == [
+        "inputTo", "parentOf"]
 
 
 def test_edit_errors_are_clear(studio) -> None:
@@ -205,7 +208,10 @@ def test_three_step_chain_and_reuse_reproduces_pixels(studio, tmp_path) -> None:
     final = upscale_asset(studio.library, outpainted, 2, sign=studio.signer.upscale).asset
     chain, node = [], studio.report(final).ingredients
     while node:
-        parent = next(i for i in node if i.relationship == "parentOf")
+        parent = next((i for i in node if i.relationship == "parentOf"), None)
+        if parent is None:  # the first generation: its only ingredient is the model it used
+            assert [i.relationship for i in node] == ["inputTo"] and node[0].sha256
+            break
         chain.append(parent.digital_source_type.rsplit("/", 1)[-1])
         node = parent.children
     assert chain == ["compositeWithTrainedAlgorithmicMedia",

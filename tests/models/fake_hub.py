@@ -143,6 +143,8 @@ class FakeHub:
                         return self._error(404, "RepoNotFound", "Repository not found")
                     if not self._gate(repo):
                         return None
+                    if rest[:1] == ["tree"]:
+                        return self._tree(repo, "/".join(rest[2:]))
                     return self._info(repo)
                 repo, rest = self._find(parts)
                 if repo is None or len(rest) < 3 or rest[0] != "resolve":
@@ -162,6 +164,30 @@ class FakeHub:
                     "tags": [f"license:{repo.licence}"] if repo.licence else [],
                     "cardData": card, "siblings": [repo.sibling(n) for n in sorted(repo.files)],
                 }).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _tree(self, repo: FakeRepo, prefix: str) -> None:
+                """``list_repo_tree`` (what ``snapshot_download`` lists), recursive."""
+                entries, folders = [], set()
+                for name in sorted(repo.files):
+                    if prefix and not name.startswith(prefix.rstrip("/") + "/"):
+                        continue
+                    parts = name.split("/")
+                    folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
+                    meta = repo.sibling(name)
+                    entry = {"type": "file", "path": name, "size": meta["size"],
+                             "oid": meta["blobId"]}
+                    if "lfs" in meta:
+                        entry["lfs"] = {"oid": meta["lfs"]["sha256"], "size": meta["size"],
+                                        "pointerSize": 134}
+                    entries.append(entry)
+                entries += [{"type": "directory", "path": f, "oid": "0" * 40, "size": 0}
+                            for f in sorted(folders)]
+                body = json.dumps(entries).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

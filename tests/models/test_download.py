@@ -58,7 +58,7 @@ def test_diffusers_repo_downloads_the_folder_only_and_registers(hub, tiny_model,
                           "unet/diffusion_pytorch_model.fp16.safetensors"}
     assert "ETA" in done.stderr or out["path"]
     listing = studio("models", "list", "--json")
-    [model] = json.loads(listing.stdout)["models"]
+    [model] = json.loads(listing.stdout)
     assert model["source"] == out["source"] and Path(model["path"]).is_dir()
     # Offline (no hub at all) the registered folder still loads: it is all local.
     hub.stop()
@@ -179,7 +179,7 @@ def test_corrupted_file_is_refused_deleted_and_not_registered(hub, tiny_single_f
     bad = studio("models", "download", repo.repo_id, "--yes")
     assert bad.returncode == 1 and "corrupted" in bad.stderr, bad.stderr
     assert "nothing was registered" in bad.stderr
-    assert json.loads(studio("models", "list", "--json").stdout)["models"] == []
+    assert json.loads(studio("models", "list", "--json").stdout) == []
     blobs = list((Path(hub_cache()) / "models--fake-org--broken" / "blobs").glob("*"))
     assert not [b for b in blobs if not b.name.endswith(".incomplete")]
 

@@ -75,14 +75,10 @@ def load_model(entry: ModelEntry, device: DeviceInfo) -> LoadedModel:
     try:
         if entry.kind is ModelKind.FOLDER:
             pipe = cls.from_pretrained(str(path), **common)
-        else:
-            if not entry.config_dir:
-                raise ModelError(
-                    f"{path.name} is a single-file checkpoint; loading it offline needs the "
-                    f"configs of a diffusers folder of the same family "
-                    f"({FAMILIES[entry.family].label}). Add such a folder first, then add this "
-                    "checkpoint again (or use `studio generate --config DIR`).")
+        elif entry.config_dir:
             pipe = cls.from_single_file(str(path), config=entry.config_dir, **common)
+        else:
+            pipe = _single_file_with_hub_configs(cls, entry, path, common)
     except ModelError:
         raise
     except Exception as exc:  # diffusers raises many types (OSError, ValueError, KeyError...)
@@ -98,6 +94,27 @@ def torch_device(device: DeviceInfo) -> Any:
     import torch
 
     return torch.device(device.kind)
+
+
+def _single_file_with_hub_configs(cls: Any, entry: ModelEntry, path: Path,
+                                  common: dict[str, Any]) -> Any:
+    """A single file with no local config folder: the family's reference configs and
+    tokenizers (a few small JSON/text files, never weights) from the hub cache, fetched once
+    through huggingface_hub when the hub can be reached."""
+    from studio.core.models.download import offline
+
+    try:
+        return cls.from_single_file(str(path), **common)  # configs already in the hub cache
+    except Exception as first:
+        if offline():
+            raise ModelError(
+                f"{path.name} is a single-file checkpoint; loading it needs the small config "
+                f"files of its family ({FAMILIES[entry.family].label}), which are not in the "
+                "local cache and HF_HUB_OFFLINE is set. Connect once (they are fetched and "
+                "kept), or add a diffusers folder of the same family first (or use `studio "
+                "generate --config DIR`).") from first
+        log.info("fetching the %s configs for %s from the hub", entry.family, path.name)
+        return cls.from_single_file(str(path), **{**common, "local_files_only": False})
 
 
 def apply_memory_plan(model: LoadedModel, plan: MemoryPlan) -> None:

@@ -50,13 +50,13 @@ def make_scheduler(name: str, base_config: Any, *, turbo: bool = False,
     return getattr(diffusers, cls_name).from_config(base_config, **extra)
 
 
-_UNET_PIPELINES = ("StableDiffusionPipeline", "StableDiffusionXLPipeline")
+UNET_PIPELINES = ("StableDiffusionPipeline", "StableDiffusionXLPipeline")
 
 
 def _own_defaults(info: Any) -> bool:
     # Distilled and newer families have fixed recipes; SD 1.5 / 2.x / SDXL follow the user's
     # Settings > Generation defaults.
-    return info.turbo or info.pipeline not in _UNET_PIPELINES
+    return info.turbo or info.pipeline not in UNET_PIPELINES
 
 
 def default_steps(info: Any, settings: Any) -> int:

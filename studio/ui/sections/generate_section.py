@@ -59,10 +59,11 @@ from studio.core.generation.errors import GenerationError
 from studio.core.generation.families import FAMILIES
 from studio.core.generation.registry import ModelEntry
 from studio.core.generation.request import MAX_SEED, GenerationRequest
-from studio.core.generation.schedulers import SCHEDULERS
+from studio.core.generation.schedulers import SCHEDULERS, UNET_PIPELINES
 from studio.ui.context import AppContext
 from studio.ui.generate.bridge import pil_to_qimage
 from studio.ui.generate.canvas import ASSET_MIME, CanvasView
+from studio.ui.generate.lora_box import LoraBox
 from studio.ui.tasks import run_in_background
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,8 @@ class GenerateSection(QWidget):
     # -- layout -----------------------------------------------------------------------------
 
     def _build(self) -> None:
+        from studio.viewmodels import ViewModels
+
         outer = QHBoxLayout(self)
         outer.setContentsMargins(12, 12, 12, 12)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -165,8 +168,13 @@ class GenerateSection(QWidget):
         self.demo.setToolTip("Writes a tiny random-weight model (it produces noise) so you can "
                              "try the studio without a download")
         self.demo.clicked.connect(self._create_demo)
+        self.manage_models = QPushButton("Models…")
+        self.manage_models.setToolTip("Download a model (starter list or any Hugging Face repo) "
+                                      "and see your models and LoRAs")
+        self.manage_models.clicked.connect(self.open_models)
         model_row.addWidget(self.model, 1)
         model_row.addWidget(self.add_model)
+        model_row.addWidget(self.manage_models)
         self.model_note = QLabel()
         self.model_note.setWordWrap(True)
 
@@ -258,6 +266,8 @@ class GenerateSection(QWidget):
         left.addWidget(QLabel("Negative prompt"))
         left.addWidget(self.negative)
         left.addWidget(form_box)
+        self.lora_box = LoraBox(ViewModels.of(self.ctx).loras, self)
+        left.addWidget(self.lora_box)
         left.addLayout(buttons)
         left.addWidget(self.progress)
         left.addWidget(self.status)
@@ -494,16 +504,28 @@ class GenerateSection(QWidget):
                 self._select_size(64, 64)
             else:
                 self._select_size(info.default_size, info.default_size)
-            if info.turbo:
-                self.steps.setValue(4)
-                self.guidance.setValue(0.0)
+            if info.turbo or info.pipeline not in UNET_PIPELINES:
+                # Distilled and newer families have fixed recipes (flow models: Euler only).
+                self.steps.setValue(info.default_steps)
+                self.guidance.setValue(info.default_guidance)
+                self.scheduler.setCurrentText(info.default_scheduler)
             self.model_note.setText(note)
+        self.lora_box.set_family(str(entry.family) if entry is not None else None)
         self._update_buttons()
 
     def _select_size(self, w: int, h: int) -> None:
         index = self.size.findData(f"{w}x{h}")
         if index >= 0:
             self.size.setCurrentIndex(index)
+
+    def open_models(self) -> None:
+        from studio.ui.models_dialog import ModelsDialog
+
+        dialog = ModelsDialog(self.ctx, self)
+        dialog.finished.connect(lambda _r: self._reload_models(
+            select=self.model.currentData() or ""))
+        dialog.open()
+        self._models_dialog = dialog
 
     def _add_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a diffusers model folder")
@@ -808,6 +830,7 @@ class GenerateSection(QWidget):
             seed=min(self.seed.value(), MAX_SEED), steps=self.steps.value(),
             guidance=self.guidance.value(), scheduler=self.scheduler.currentText(),
             batch_size=self.batch.value(), **fields,
+            model_source=entry.source, loras=self.lora_box.refs(),
         ).validate()
 
     def generate(self) -> int | None:
