@@ -45,8 +45,11 @@ class LoraBox(QGroupBox):
     def _rebuild(self) -> None:
         while self.grid.count():
             item = self.grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget()
+            if widget is not None:
+                widget.hide()  # gone now, not only once the deferred delete runs
+                widget.setParent(None)
+                widget.deleteLater()
         self.rows.clear()
         available = self.choices.available
         if not available:
