@@ -79,11 +79,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--config", type=Path, metavar="DIR")
     add.set_defaults(func=_models_add)
     dl = msub.add_parser("download", help="download from Hugging Face and register")
-    dl.add_argument("repo", metavar="REPO_ID_OR_STARTER",
-                    help="a Hugging Face repo id (org/name), or a starter key "
-                         "(`studio models starters`)")
+    dl.add_argument("repo", metavar="REPO_ID_OR_URL",
+                    help="a Hugging Face repo id (org/name), a starter key "
+                         "(`studio models starters`), or a direct https:// download link")
     dl.add_argument("--revision", help="branch, tag or commit (default: main)")
     dl.add_argument("--file", metavar="PATH_IN_REPO", help="one checkpoint or LoRA file")
+    dl.add_argument("--sha256", metavar="HEX",
+                    help="for a direct URL: the file's sha256 (e.g. from the model page)")
     dl.add_argument("--name", default="")
     dl.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     dl.add_argument("--json", action="store_true")
@@ -624,7 +626,7 @@ def _models_download(args: argparse.Namespace, ctx) -> int:
     if pick is not None:
         repo, file = pick.repo_id, file or pick.file
     if repo.startswith(("http://", "https://")):
-        raise CliError("direct URLs are not supported yet; give a Hugging Face repo id", 2)
+        return _download_url(args, ctx, repo)
     token = load_token(hub_endpoint())
     try:
         plan = plan_hub(repo, revision=args.revision, file=file, token=token)
@@ -669,4 +671,44 @@ def _models_download(args: argparse.Namespace, ctx) -> int:
                           "family": str(entry.family)}, indent=2))
     else:
         print(f"registered {kind} {entry.id} ({entry.family}) from {entry.source}")
+    return 0
+
+
+def _download_url(args: argparse.Namespace, ctx, url: str) -> int:
+    from studio.cli import CliError
+    from studio.core.library import Library
+    from studio.core.models.download import DownloadError, human
+    from studio.core.models.manager import register
+    from studio.core.models.url_download import plan_url, run_url_download
+
+    try:
+        plan = plan_url(url, ctx.paths.data_dir / "models" / "downloads", sha256=args.sha256)
+    except DownloadError as exc:
+        raise CliError(str(exc)) from exc
+    for line in plan.summary():
+        print(line, file=sys.stderr)
+    if not plan.enough_space:
+        raise CliError(f"not enough disk space: the download needs {human(plan.needed_bytes)}, "
+                       f"{human(plan.free_bytes)} is free; nothing was written")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError("confirm with --yes (no terminal to ask on); nothing was written", 2)
+        if input("Download? [y/N] ").strip().lower() not in ("y", "yes"):
+            return 1
+    try:
+        path = run_url_download(plan)
+        with Library.open(ctx.paths) as lib:
+            entry = register(lib, path, source=url, name=args.name)
+    except KeyboardInterrupt:
+        print("\ncancelled; run the same command again to resume", file=sys.stderr)
+        return 130
+    except DownloadError as exc:
+        raise CliError(str(exc)) from exc
+    kind = "LoRA" if entry.id.startswith("lora-") else "model"
+    if args.json:
+        print(json.dumps({"kind": kind, "id": entry.id, "sha256": entry.sha256,
+                          "path": entry.path, "source": entry.source,
+                          "family": str(entry.family)}, indent=2))
+    else:
+        print(f"registered {kind} {entry.id} ({entry.family}) from {url}")
     return 0

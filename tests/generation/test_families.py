@@ -89,3 +89,19 @@ def test_memory_plan_tiers_for_8_to_24_gib_cards() -> None:
     cpu = plan_memory(DeviceInfo("cpu", "CPU", "float32", None), False, 64 * 64,
                       need_gib=34.0, denoiser_gib=22.2)
     assert not (cpu.cpu_offload or cpu.fp8_storage or cpu.group_offload)
+
+
+@pytest.mark.gpu
+def test_fp8_storage_and_group_offload_run_on_cuda(family_models, library) -> None:
+    """The 8-16 GB tiers forced on a tiny FLUX: FP8 weight storage + block group offloading."""
+    from studio.core.generation.devices import MemoryPlan, probe_device
+    from studio.core.generation.pipeline import apply_memory_plan, load_model
+    from studio.core.generation.registry import ModelRegistry
+
+    entry = ModelRegistry(library).add(family_models[Family.FLUX_SCHNELL])
+    model = load_model(entry, probe_device("cuda"))
+    apply_memory_plan(model, MemoryPlan(False, False, True, fp8_storage=True,
+                                        group_offload=True))
+    image = model.pipe(prompt="a kite", num_inference_steps=2, width=64, height=64,
+                       guidance_scale=0.0).images[0]
+    assert np.asarray(image).std() > 0

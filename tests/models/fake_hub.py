@@ -57,6 +57,7 @@ class FakeRepo:
 class FakeHub:
     def __init__(self) -> None:
         self.repos: dict[str, FakeRepo] = {}
+        self.plain: dict[str, bytes] = {}  # /dl/<name>: a direct download link (not the hub)
         self.requests: list[tuple[str, str, str]] = []  # (method, path, Range header)
         self.bytes_per_second: float | None = None
         self.stall_after: int | None = None  # stop sending after this many bytes of a file
@@ -137,6 +138,11 @@ class FakeHub:
                 path = unquote(urlparse(self.path).path)
                 hub.requests.append((self.command, path, self.headers.get("Range", "")))
                 parts = [p for p in path.split("/") if p]
+                if parts[:1] == ["dl"] and len(parts) == 2:
+                    if parts[1] not in hub.plain:
+                        return self._error(404)
+                    return self._send(hub.plain[parts[1]], {
+                        "Content-Disposition": f'attachment; filename="{parts[1]}"'})
                 if parts[:2] == ["api", "models"]:
                     repo, rest = self._find(parts[2:])
                     if repo is None:
@@ -198,16 +204,20 @@ class FakeHub:
                 data = repo.served(name)
                 meta = repo.sibling(name)
                 etag = meta["lfs"]["sha256"] if "lfs" in meta else meta["blobId"]
+                headers = {"X-Repo-Commit": repo.commit, "ETag": f'"{etag}"'}
+                if "lfs" in meta:
+                    headers.update({"X-Linked-Etag": f'"{etag}"',
+                                    "X-Linked-Size": str(len(data))})
+                self._send(data, headers)
+
+            def _send(self, data: bytes, headers: dict[str, str]) -> None:
                 start = 0
                 rng = self.headers.get("Range", "")
                 if rng.startswith("bytes="):
                     start = int(rng[6:].split("-")[0] or 0)
                 self.send_response(206 if start else 200)
-                self.send_header("X-Repo-Commit", repo.commit)
-                self.send_header("ETag", f'"{etag}"')
-                if "lfs" in meta:
-                    self.send_header("X-Linked-Etag", f'"{etag}"')
-                    self.send_header("X-Linked-Size", str(len(data)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data) - start))
                 if start:
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")

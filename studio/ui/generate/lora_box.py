@@ -53,9 +53,7 @@ class LoraBox(QGroupBox):
         self.rows.clear()
         available = self.choices.available
         if not available:
-            empty = QLabel("No LoRA for this model's family yet.")
-            empty.setEnabled(False)
-            self.grid.addWidget(empty, 0, 0, 1, 3)
+            self.grid.addWidget(QLabel("No LoRA for this model's family yet."), 0, 0, 1, 3)
         for row, lora in enumerate(available):
             chosen = lora.id in self.choices.weights
             weight = self.choices.weights.get(lora.id, 1.0)
