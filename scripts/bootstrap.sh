@@ -61,6 +61,13 @@ if ! .venv/bin/python -c 'import importlib.util as u, sys; sys.exit(u.find_spec(
   fi
 fi
 
+# blind-watermark declares opencv-python (GUI build, bundles a Qt that clashes with PySide6);
+# its real dependencies (opencv-python-headless, PyWavelets, numpy) are in pyproject.toml.
+if ! .venv/bin/python -c 'import importlib.util as u; exit(u.find_spec("blind_watermark") is None)'; then
+  echo "bootstrap: installing blind-watermark (without its opencv-python pin)"
+  "${PIP[@]}" install -q --no-deps "blind-watermark>=0.4.4,<0.5"
+fi
+
 # npm toolchains, each re-installed only when its lock changes: the contracts toolchain and
 # c2pa-wasm, the independent C2PA reader the provenance tests check outputs against.
 npm_install() {

@@ -13,9 +13,10 @@ EXIT_FOR_STATE = {"trusted": 0, "valid": 0, "invalid": 1, "none": 2, "unreadable
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="check a file's content credentials (C2PA)",
                        description="Exit status: 0 valid or trusted, 1 invalid, 2 no "
-                       "credentials, 3 unreadable file, 4 credentials stored remotely and not "
-                       "fetched (or not fetchable), 5 certificate expired with no trusted time "
-                       "stamp.")
+                       "credentials (a studio watermark may still lead to the original: see "
+                       "'recovery' in --json), 3 unreadable file, 4 credentials stored remotely "
+                       "and not fetched (or not fetchable), 5 certificate expired with no trusted "
+                       "time stamp.")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true", help="machine-readable report, with the "
                    "C2PA validation status codes of every manifest (crJSON-style)")
@@ -43,16 +44,26 @@ def _verify(args: argparse.Namespace, ctx) -> int:
     from studio.core.provenance.trust import anchors_for
 
     settings = _settings(ctx)
-    report = read_report(args.file, anchors_for(settings.provenance, ctx.paths),
-                         fetch_remote=getattr(args, "fetch_remote", False))
-    token = _chain_lookup(args, ctx, settings) if getattr(args, "chain", None) else None
+    anchors = anchors_for(settings.provenance, ctx.paths)
+    report = read_report(args.file, anchors, fetch_remote=getattr(args, "fetch_remote", False))
+    recovery = None
+    if report.state.value == "none":  # stripped? its watermark may lead to the original
+        from studio.core.provenance.recovery import recover
+
+        recovery = recover(args.file, ctx.paths, anchors)
+    # A recovered copy's token is the original's: look that file up on chain.
+    held = Path(recovery.original_path) if recovery and recovery.found else args.file
+    token = _chain_lookup(args, ctx, settings, held) if getattr(args, "chain", None) else None
     if args.json:
         data = report.to_json()
+        data["recovery"] = recovery.to_json() if recovery else None
         if args.chain:
             data["token"] = token.to_json() if token else None
         print(json.dumps(data, indent=2, default=str))
     else:
         print(format_report(report))
+        if recovery is not None:
+            print("  " + recovery.summary(token.token_id if token else None))
         if args.chain:
             from studio.commands.mint_cmd import format_token
 
@@ -60,10 +71,10 @@ def _verify(args: argparse.Namespace, ctx) -> int:
     return EXIT_FOR_STATE[report.state.value]
 
 
-def _chain_lookup(args: argparse.Namespace, ctx, settings):
+def _chain_lookup(args: argparse.Namespace, ctx, settings, file: Path):
     from studio.commands.mint_cmd import lookup_token
 
-    return lookup_token(ctx, settings, args.chain, args.file)
+    return lookup_token(ctx, settings, args.chain, file)
 
 
 def format_report(report) -> str:

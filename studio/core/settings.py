@@ -122,6 +122,9 @@ class ProvenanceSettings:
     # Use the C2PA Trust List and TSA Trust List shipped with the app as trust anchors.
     official_trust_lists: bool = True
     trusted_signers: list[str] = field(default_factory=list)  # end-entity PEM file paths
+    # An invisible watermark in every signed output, declared as a C2PA soft binding, so a
+    # copy stripped of its metadata still leads back to its credentials.
+    watermark: bool = True
 
 
 @dataclass

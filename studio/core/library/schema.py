@@ -46,6 +46,7 @@ SCHEMA_MODULES: list[str] = [
     "studio.core.library.schema",
     "studio.core.chain.schema",
     "studio.core.generation.schema",
+    "studio.core.provenance.schema",
 ]
 
 

@@ -13,6 +13,7 @@ from studio.core.provenance.attestation import AttestationError, SigningAccount,
 from studio.core.provenance.formats import SUFFIX_FOR, sniff_mime
 from studio.core.provenance.identity import IdentityManager
 from studio.core.provenance.signing import Parent, attest_manifest, sign_bytes, tsa_url
+from studio.core.provenance.soft_binding import marker_for
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ def attest_bytes(data: bytes, title: str, paths: StudioPaths, settings: Any,
                                              account.address if account else None)
     binding = make_binding(account, identity.cert_pem) if account is not None else None
     manifest = attest_manifest(f"Attested copy of {title}", binding, prov.training_mining)
-    return sign_bytes(data, manifest, identity, Parent(data, title), tsa_url=tsa_url(prov))
+    return sign_bytes(data, manifest, identity, Parent(data, title), tsa_url=tsa_url(prov),
+                      marker=marker_for(paths, settings))
 
 
 def attest_file(src: Path, dest: Path, paths: StudioPaths, settings: Any,

@@ -22,6 +22,7 @@ from studio.core.provenance.formats import sniff_mime
 from studio.core.provenance.identity import IdentityManager, SigningIdentity
 from studio.core.provenance.reader import GENERATION_LABEL, TRAINING_MINING_LABEL
 from studio.core.provenance.report import COMPOSITE_TRAINED, ENHANCED, TRAINED
+from studio.core.provenance.soft_binding import Marker, marker_for
 
 log = logging.getLogger(__name__)
 
@@ -279,12 +280,14 @@ def _settings_context(plan: ThumbnailPlan):
 
 def sign_bytes(data: bytes, manifest: dict[str, Any], identity: SigningIdentity,
                parent: Parent | None = None, tsa_url: str | None = None,
-               inputs: tuple[Parent, ...] = ()) -> bytes:
+               inputs: tuple[Parent, ...] = (), marker: Marker | None = None) -> bytes:
     """Embed a manifest in ``data`` (PNG, JPEG or WebP, told apart by content) and sign it.
 
     ``tsa_url``: an RFC 3161 time-stamp authority; the signature then carries a trusted time,
     so it stays checkable after the certificate expires. None (the default, for privacy)
     contacts nobody. ``inputs``: more ingredients after the parent (an edit's mask).
+    With a ``marker`` the pixels get an invisible watermark first and the manifest a
+    ``c2pa.soft-binding`` assertion declaring it (see soft_binding.py).
     """
     import c2pa
 
@@ -292,6 +295,11 @@ def sign_bytes(data: bytes, manifest: dict[str, Any], identity: SigningIdentity,
     if mime not in SIGNABLE:
         raise SigningError(f"Only PNG, JPEG and WebP files can be signed here (this file is "
                            f"{mime or 'of an unknown type'}).")
+    if marker is not None:
+        marked = marker.apply(data, manifest)
+        signed = sign_bytes(marked.data, marked.manifest, identity, parent, tsa_url, inputs)
+        marker.signed(marked, signed)
+        return signed
     try:
         plan = plan_thumbnail(data)
         if plan.jpeg is not None:
@@ -353,6 +361,7 @@ class GenerationSigner:
         self._lock = threading.Lock()
         self._identity: SigningIdentity | None = None
         self._binding: dict[str, Any] | None = None
+        self.marker = marker_for(paths, settings)
 
     def prepare(self) -> tuple[SigningIdentity, dict[str, Any] | None]:
         with self._lock:
@@ -383,7 +392,7 @@ class GenerationSigner:
                                        img2img=parent is not None,
                                        mask=any(i.label == "mask" for i in inputs))
         return sign_bytes(data, manifest, identity, parent, tsa_url=tsa_url(self.prov),
-                          inputs=inputs)
+                          inputs=inputs, marker=self.marker)
 
     def sign_upscale(self, data: bytes, info: dict[str, Any], parent: Parent) -> bytes:
         """An upscaled copy of ``parent``: c2pa.resized, with how it was upscaled."""
@@ -396,7 +405,8 @@ class GenerationSigner:
         if binding is not None:
             assertions.append({"label": BINDING_LABEL, "data": binding})
         manifest = _manifest(f"Upscaled {parent.title}"[:80], assertions)
-        return sign_bytes(data, manifest, identity, parent, tsa_url=tsa_url(self.prov))
+        return sign_bytes(data, manifest, identity, parent, tsa_url=tsa_url(self.prov),
+                          marker=self.marker)
 
 
 def make_generation_signer(paths: StudioPaths, settings: Any,
