@@ -261,6 +261,14 @@ class Studio:
         return read_report(path, anchors_for(self.settings.provenance, self.paths),
                            fetch_remote=fetch_remote)
 
+    def recover_credentials(self, path: Any) -> Any:
+        """Where the studio watermark of a file without credentials leads: the signed
+        original in the library (core/provenance/recovery.py). Blocking (decodes pixels)."""
+        from studio.core.provenance.recovery import recover
+        from studio.core.provenance.trust import anchors_for
+
+        return recover(path, self.paths, anchors_for(self.settings.provenance, self.paths))
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:

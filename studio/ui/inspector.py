@@ -89,6 +89,24 @@ def short_token(token_id: int | str) -> str:
     return f"0x{h}" if len(h) <= 14 else f"0x{h[:8]}…{h[-6:]}"
 
 
+def _recover_for(ctx: AppContext, asset: Asset) -> _Recovered:
+    """A file with no manifest: where its studio watermark leads (core/provenance/recovery.py),
+    with the original's token when the studio minted it. Blocking (decodes the pixels)."""
+    rec = ctx.recover_credentials(ctx.library.path_of(asset))
+    token = None
+    if rec.found and rec.minted:
+        from studio.core.chain.mintstore import MintStore
+
+        mint = MintStore(ctx.library).minted_for_asset(rec.asset_id)
+        token = mint.token_id if mint else None
+    return _Recovered(rec, token)
+
+
+class _Recovered:
+    def __init__(self, recovery: Any, token_id: Any) -> None:
+        self.recovery, self.token_id = recovery, token_id
+
+
 class _Signer(tuple):
     """(DER certificate, description): the signer "Trust this signer…" asks about."""
 
@@ -98,6 +116,7 @@ class InspectorPanel(QWidget):
 
     report_ready = Signal(object)  # the ProvenanceReport shown (tests and the gallery listen)
     attested = Signal(object)  # the new Asset made by "Attest..."
+    recovered = Signal(object)  # the Recovery of a file without credentials (its watermark)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -224,6 +243,9 @@ class InspectorPanel(QWidget):
         if isinstance(result, _Signer):
             self._confirm_trust(result)
             return
+        if isinstance(result, _Recovered):
+            self._show_recovery(result)
+            return
         report, minted = result
         if not self._minted_shown:  # a re-read (fetch, trust) keeps the rows it has
             self._minted_shown = True
@@ -282,6 +304,9 @@ class InspectorPanel(QWidget):
                     240, 240, Qt.AspectRatioMode.KeepAspectRatio,
                     Qt.TransformationMode.SmoothTransformation))
                 self.thumbnail.show()
+        if state == "none" and self.asset is not None:
+            self.state_label.setText(f"{report.state_text}. Looking for a studio watermark…")
+            self._recover(self.asset)
         if not report.has_credentials:
             return
         rows = [("Signed by", report.signer), ("Issued by", report.issuer),
@@ -295,6 +320,31 @@ class InspectorPanel(QWidget):
             if value:
                 self.summary.addRow(key, _value(value))
         self._fill_details(report)
+
+    def _recover(self, asset: Asset) -> None:
+        # A decode takes a second or more: skipped when the selection moved on (or the panel
+        # closed) before the runner got to it.
+        request = self._request
+
+        def job():
+            if request != self._request or not isValid(self):
+                return None
+            return _recover_for(self.ctx, asset)
+
+        self._run(job, "Looking for a watermark")
+
+    def _show_recovery(self, found: _Recovered) -> None:
+        rec = found.recovery
+        self.state_label.setText(rec.summary(found.token_id))
+        if rec.found:
+            rows = [("Original", f"{rec.original_title} (asset {rec.asset_id})"),
+                    ("Signed by", rec.signer), ("Token", found.token_id),
+                    ("Watermark", f"{rec.watermark_id:08x}")]
+            for key, value in rows:
+                if value is not None:
+                    self.summary.addRow(key, _token_value(str(value)) if key == "Token"
+                                        else _value(str(value)))
+        self.recovered.emit(rec)
 
     def _fill_details(self, report) -> None:
         tree = self.details

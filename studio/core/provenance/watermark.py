@@ -8,7 +8,7 @@ neither is used.
 
 The payload is 64 bits: a 32-bit id and a CRC-32 over an algorithm tag and the id. A random
 image (or one marked by someone else) yields a valid id with probability 2^-32 per try; with
-the 8 low-confidence bit flips and 6 candidate sizes a decode tries, about 1 in 10^8 images.
+the 8 low-confidence bit flips and 4 candidate sizes a decode tries, about 1 in 10^8 images.
 Nothing here imports torch or Qt; numpy, OpenCV and PyWavelets load on first use.
 """
 
@@ -33,6 +33,10 @@ _TAG = {BWM: b"PSbw"}  # mixed into the CRC so another scheme's bits do not vali
 PAYLOAD_BITS = 64
 MAX_ID = 0xFFFFFFFF
 MIN_EDGE = 128  # below this the 64 bits repeat too few times to survive re-encoding
+# Decoding cost grows with the pixels: a copy is decoded as it is up to 4096 px (a 4x upscale
+# of a 1024 output), and scaled back only to sizes the studio renders (up to 2048 px).
+MAX_DECODE_EDGE = 4096
+MAX_UPSCALED_EDGE = 2048
 # Strength of the embedding (the library's d1/d2 quantisation steps). 24/12 measured ~41 dB
 # PSNR and full recovery after JPEG q75 and a 75 % resize; its defaults 36/20 give ~37.5 dB.
 _D1, _D2 = 24, 12
@@ -193,14 +197,14 @@ def _decode_ids(bgr, algorithm: str) -> tuple[int, bytes] | None:
 
 def candidate_sizes(w: int, h: int) -> list[tuple[int, int]]:
     """Sizes the image may have had when it was marked: as it is, then undoing the usual
-    downscales (75 %, 50 %, 90 %, 2/3, 80 %) to a multiple of 8 as the studio's outputs are.
+    downscales (75 %, 50 %, 90 %) to a multiple of 8 as the studio's outputs are.
 
     The embedding lives on a 4x4 block grid, so a resized copy must be scaled back first.
     """
-    out = [(w, h)]
-    for scale in (4 / 3, 2.0, 10 / 9, 1.5, 1.25):
+    out = [(w, h)] if max(w, h) <= MAX_DECODE_EDGE else []
+    for scale in (4 / 3, 2.0, 10 / 9):
         cand = (round(w * scale / 8) * 8, round(h * scale / 8) * 8)
-        if cand not in out:
+        if cand not in out and max(cand) <= MAX_UPSCALED_EDGE:
             out.append(cand)
     return out
 
