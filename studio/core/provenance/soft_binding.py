@@ -31,7 +31,7 @@ WATERMARKED_ACTION = "c2pa.watermarked.bound"
 def soft_binding_assertion(algorithm: str, payload: bytes) -> dict[str, Any]:
     """The assertion as the C2PA 2.x soft-binding map shapes it: ``alg`` and one block whose
     ``value`` is the base64 of the payload the watermark carries, covering the whole image."""
-    return {"label": SOFT_BINDING_LABEL,
+    return {"label": SOFT_BINDING_LABEL, "created": True,  # made by the claim generator
             "data": {"alg": wm.ALG_NAMES[algorithm],
                      "blocks": [{"scope": {},
                                  "value": base64.b64encode(payload).decode("ascii")}],
