@@ -333,6 +333,10 @@ class InspectorPanel(QWidget):
 
         self._run(job, "Looking for a watermark")
 
+    def closeEvent(self, event) -> None:
+        self._request += 1  # queued watermark decodes for this panel are skipped
+        super().closeEvent(event)
+
     def _show_recovery(self, found: _Recovered) -> None:
         rec = found.recovery
         self.state_label.setText(rec.summary(found.token_id))

@@ -46,7 +46,7 @@ def test_dropped_stripped_copy_leads_to_its_signed_original(qtbot, paths, sign):
     dropped, _ = ctx.library.add_bytes(reencode(signed), suffix=".jpg",
                                        origin=AssetOrigin.IMPORTED, media_type="image/jpeg",
                                        original_name="reposted.jpg")
-    with qtbot.waitSignal(panel.recovered, timeout=60000) as got:
+    with qtbot.waitSignal(panel.recovered, timeout=180000) as got:
         panel.show_asset(dropped)
     rec = got.args[0]
     assert rec.found and rec.asset_id == original.id
@@ -68,7 +68,7 @@ def test_a_plain_file_shows_no_watermark(qtbot, paths):
     Image.open(io.BytesIO(photo_like(320, 10))).save(buf, "JPEG", quality=90)
     asset, _ = ctx.library.add_bytes(buf.getvalue(), suffix=".jpg",
                                      origin=AssetOrigin.IMPORTED, media_type="image/jpeg")
-    with qtbot.waitSignal(panel.recovered, timeout=60000) as got:
+    with qtbot.waitSignal(panel.recovered, timeout=180000) as got:
         panel.show_asset(asset)
     assert got.args[0].watermark_id is None and not got.args[0].found
     assert panel.state_label.text() == ("No credentials in this file, and no studio watermark "
