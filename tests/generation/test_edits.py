@@ -173,7 +173,9 @@ def test_upscale_sizes_with_a_spandrel_model_and_lanczos(studio, tmp_path) -> No
     assert plain.info["method"] == "lanczos"
 
     report = studio.report(big.asset)
-    assert [a["action"] for a in report.actions] == ["c2pa.opened", "c2pa.resized"]
+    # 256x256 is large enough to carry the durable-credentials watermark (issue 20).
+    assert [a["action"] for a in report.actions] == ["c2pa.opened", "c2pa.resized",
+                                                      "c2pa.watermarked.bound"]
     resized = report.actions[1]
     assert resized["parameters"]["model_sha256"] == x4.sha256
     assert resized["digitalSourceType"] == ENHANCED
