@@ -230,32 +230,50 @@ def decode_array(bgr, algorithms: list[str] | None = None) -> Detection | None:
 
 
 def load_bgr(data: bytes):
-    """Decode image bytes to (BGR array, alpha or None, PIL format name)."""
+    """Decode image bytes to (BGR array, alpha or None, how to encode it back)."""
     import numpy as np
-    from PIL import Image, ImageOps
+    from PIL import Image, ImageOps, JpegImagePlugin
 
     with Image.open(io.BytesIO(data)) as im:
         fmt = im.format or "PNG"
         im.load()
+        how: dict[str, Any] = {"format": fmt}
         if fmt == "JPEG":
+            # Re-encode as the input was (its quantisation tables and chroma subsampling), so
+            # the file neither grows nor loses more than the watermark costs.
+            how.update(qtables=im.quantization,
+                       subsampling=JpegImagePlugin.get_sampling(im))
             im = ImageOps.exif_transpose(im)
+        elif fmt == "WEBP":
+            head = data[:4096]
+            how["lossless"] = b"VP8L" in head and b"VP8 " not in head
         alpha = im.getchannel("A") if im.mode in ("RGBA", "LA", "PA") else None
         rgb = np.asarray(im.convert("RGB"))
-    return np.ascontiguousarray(rgb[..., ::-1]), alpha, fmt
+    return np.ascontiguousarray(rgb[..., ::-1]), alpha, how
 
 
-def encode_bgr(bgr, alpha, fmt: str) -> bytes:
-    """Encode like the input: PNG and WebP lossless, JPEG at a high quality."""
+def encode_bgr(bgr, alpha, how: dict[str, Any] | str) -> bytes:
+    """Encode like the input: PNG lossless, JPEG with the input's tables, WebP as it was."""
     from PIL import Image
 
+    how = {"format": how} if isinstance(how, str) else how
     im = Image.fromarray(bgr[..., ::-1].copy(), "RGB")
     if alpha is not None:
         im.putalpha(alpha)
     buf = io.BytesIO()
+    fmt = how.get("format")
     if fmt == "JPEG":
-        im.save(buf, "JPEG", quality=95, subsampling=0)
+        if how.get("qtables"):
+            sub = how.get("subsampling")
+            im.save(buf, "JPEG", qtables=how["qtables"],
+                    subsampling=sub if sub is not None and sub >= 0 else 0)
+        else:
+            im.save(buf, "JPEG", quality=95, subsampling=0)
     elif fmt == "WEBP":
-        im.save(buf, "WEBP", lossless=True)
+        if how.get("lossless", False):
+            im.save(buf, "WEBP", lossless=True)
+        else:
+            im.save(buf, "WEBP", quality=90)
     else:
         im.save(buf, "PNG")
     return buf.getvalue()
