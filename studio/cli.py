@@ -27,6 +27,7 @@ COMMAND_MODULES: list[str] = [
     "studio.commands.wallet_cmd",
     "studio.commands.chain_cmd",
     "studio.commands.generate_cmd",
+    "studio.commands.batch_cmd",
     "studio.commands.mint_cmd",
     "studio.commands.publish_cmd",
 ]

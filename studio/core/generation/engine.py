@@ -29,7 +29,7 @@ from studio.core.generation.errors import GenerationError, ModelError
 from studio.core.generation.families import FAMILIES, Family
 from studio.core.generation.fastpath import FastPath
 from studio.core.generation.lora import LoraRegistry
-from studio.core.generation.output import SignFn, store_output
+from studio.core.generation.output import SignFn, png_bytes, store_output
 from studio.core.generation.output_stage import OutputStage
 from studio.core.generation.registry import ModelEntry, ModelRegistry
 from studio.core.generation.request import GenerationRequest
@@ -57,6 +57,21 @@ class Job:
     assets: list[Asset] = field(default_factory=list)
     cancel_requested: bool = False
     started: float = 0.0  # time.monotonic() when the worker took it
+    # Render-only jobs (the batch backends' seam): unsigned PNGs are kept here instead of
+    # being signed and stored, so the caller signs and records them itself.
+    render_only: bool = False
+    rendered: list[Rendered] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One unsigned output of a render-only job: the PNG bytes and what made them."""
+
+    request: GenerationRequest  # the item's own request (batch_size 1, its seed)
+    png: bytes  # PNG with the ``parameters`` chunk, not signed
+    device: str  # device label, e.g. "CPU, float32"
+    load_s: float
+    run_s: float
 
 
 # -- events (delivered to listeners on the worker thread) -----------------------------------
@@ -183,7 +198,8 @@ class GenerationEngine:
 
     # -- queue ------------------------------------------------------------------------------
 
-    def enqueue(self, request: GenerationRequest) -> int:
+    def enqueue(self, request: GenerationRequest, *, render_only: bool = False) -> int:
+        """Queue a job; ``render_only`` keeps unsigned PNGs in ``job.rendered`` (not stored)."""
         from studio.core.generation.history import PromptHistory
 
         request.validate()
@@ -192,7 +208,7 @@ class GenerationEngine:
         with self._cv:
             if self._stopping:
                 raise GenerationError("The generation engine has been shut down.")
-            job = Job(next(self._ids), request)
+            job = Job(next(self._ids), request, render_only=render_only)
             self._jobs[job.id] = job
             self._queue.append(job)
             self._cv.notify_all()
@@ -310,6 +326,12 @@ class GenerationEngine:
 
     def _store_item(self, job: Job, image: Any, index: int, seed: int,
                     timings: dict[str, Any]) -> None:  # output thread
+        if job.render_only:
+            item = job.request.for_item(index)
+            job.rendered.append(Rendered(item, png_bytes(image, item), self.device.label,
+                                         timings.get("load_s") or 0.0,
+                                         timings.get("run_s") or 0.0))
+            return
         job.assets.append(store_output(self.library, image, job.request, index, seed,
                                        sign=self.sign, timings=timings))
 

@@ -6,6 +6,7 @@ bytes. Nothing touches the bytes after ``sign``.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
 from collections.abc import Callable
@@ -18,7 +19,8 @@ from studio.core.generation.request import GenerationRequest
 from studio.core.library import Library
 from studio.core.library.models import Asset, AssetOrigin
 
-SignFn = Callable[[bytes, GenerationRequest, int], bytes]
+# sign(png, item_request, seed[, producer=...]) -> signed bytes
+SignFn = Callable[..., bytes]
 
 
 def _a1111_name(name: str) -> str:
@@ -65,21 +67,43 @@ def store_output(library: Library, image: Image.Image, request: GenerationReques
     its generation record, and return the asset."""
     item = request.for_item(index)
     assert item.seed == seed, "the seed of item i is request.seed + i"
-    data = png_bytes(image, item)
+    return store_png(library, png_bytes(image, item), item, index, sign=sign, timings=timings)
+
+
+def store_png(library: Library, data: bytes, item: GenerationRequest, index: int, *,
+              sign: SignFn | None = None, timings: dict[str, Any] | None = None,
+              producer: dict[str, str] | None = None,
+              before_store: Callable[[str], None] | None = None) -> Asset:
+    """Sign an unsigned output PNG of ``item`` (one item's request), then store and record it.
+
+    The one path every output takes, whether the engine made it here or a batch backend made
+    it elsewhere. ``producer`` (backend, device, node) goes into the manifest when given;
+    ``before_store(sha256)`` lets a caller persist the signed file's hash before it is stored.
+    """
+    seed = item.seed
     if sign is not None:
-        data = sign(data, item, seed)
+        data = sign(data, item, seed, producer=producer) if producer else sign(data, item, seed)
+    with Image.open(io.BytesIO(data)) as img:
+        width, height = img.size
+    if before_store is not None:
+        before_store(hashlib.sha256(data).hexdigest())
     asset, _new = library.add_bytes(
         data, suffix=".png", origin=AssetOrigin.GENERATED, media_type="image/png",
         title=item.prompt[:120], original_name=f"generated-{seed}.png",
-        width=image.width, height=image.height)
+        width=width, height=height)
+    record_generation(library, asset.id, item, index, timings)
+    return asset
+
+
+def record_generation(library: Library, asset_id: int, item: GenerationRequest, index: int,
+                      timings: dict[str, Any] | None = None) -> None:
     t = timings or {}
     with library.transaction() as conn:
         conn.execute(
             "INSERT INTO generations(asset_id, request_json, model_sha256, prompt, seed,"
             " item_index, load_s, run_s, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            (asset.id, item.to_json(), item.model_sha256, item.prompt, seed, index,
+            (asset_id, item.to_json(), item.model_sha256, item.prompt, item.seed, index,
              t.get("load_s"), t.get("run_s"), time.time()))
-    return asset
 
 
 def generation_record(library: Library, asset_id: int) -> dict[str, Any] | None:

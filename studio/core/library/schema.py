@@ -47,6 +47,7 @@ SCHEMA_MODULES: list[str] = [
     "studio.core.chain.schema",
     "studio.core.generation.schema",
     "studio.core.provenance.schema",
+    "studio.core.batch.schema",
 ]
 
 

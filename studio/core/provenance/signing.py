@@ -177,17 +177,21 @@ def edit_actions(mode: str, *, mask: bool = False,
 
 
 def generation_manifest(req: dict[str, Any], seed: int, *, binding: dict[str, Any] | None,
-                        policy: str, img2img: bool, mask: bool = False) -> dict[str, Any]:
+                        policy: str, img2img: bool, mask: bool = False,
+                        producer: dict[str, str] | None = None) -> dict[str, Any]:
     if img2img:
         actions = edit_actions(request_mode(req), mask=mask)
     else:
         agent = software_agent()
         actions = [{"action": "c2pa.created", "softwareAgent": agent, "when": _now(),
                     "digitalSourceType": TRAINED}]
+    generation: dict[str, Any] = {"request": req, "seed": int(seed),
+                                  "model_sha256": _find_model_hash(req)}
+    if producer:  # which backend and device rendered the pixels (a batch on a Ray cluster)
+        generation["producer"] = dict(producer)
     assertions: list[dict[str, Any]] = [
         actions_assertion(actions),
-        {"label": GENERATION_LABEL,
-         "data": {"request": req, "seed": int(seed), "model_sha256": _find_model_hash(req)}},
+        {"label": GENERATION_LABEL, "data": generation},
         {"label": TRAINING_MINING_LABEL, "data": training_mining(policy)},
     ]
     if binding is not None:
@@ -379,7 +383,8 @@ class GenerationSigner:
 
     def __call__(self, data: bytes, request: Any, seed: int,
                  parent: Path | Parent | None = None,
-                 inputs: tuple[Parent, ...] = ()) -> bytes:
+                 inputs: tuple[Parent, ...] = (), *,
+                 producer: dict[str, str] | None = None) -> bytes:
         identity, binding = self.prepare()
         req = request_dict(request)
         if parent is None and isinstance(req.get("init_image"), str):
@@ -390,7 +395,8 @@ class GenerationSigner:
         manifest = generation_manifest(req, seed, binding=binding,
                                        policy=self.prov.training_mining,
                                        img2img=parent is not None,
-                                       mask=any(i.label == "mask" for i in inputs))
+                                       mask=any(i.label == "mask" for i in inputs),
+                                       producer=producer)
         return sign_bytes(data, manifest, identity, parent, tsa_url=tsa_url(self.prov),
                           inputs=inputs, marker=self.marker)
 

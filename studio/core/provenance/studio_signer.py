@@ -27,7 +27,8 @@ class StudioSigner:
         name = source.title or source.original_name or source.sha256[:12]
         return Parent(self.library.path_of(source).read_bytes(), name)
 
-    def __call__(self, data: bytes, request: Any, seed: int) -> bytes:
+    def __call__(self, data: bytes, request: Any, seed: int, *,
+                 producer: dict[str, str] | None = None) -> bytes:
         parent = None
         inputs: tuple[Parent, ...] = ()
         source_sha = getattr(request, "init_sha256", None)
@@ -36,7 +37,7 @@ class StudioSigner:
             if source is not None:
                 parent = self.parent_of(source)
                 inputs = self._mask_input(request)
-        return self.signer(data, request, seed, parent, inputs)
+        return self.signer(data, request, seed, parent, inputs, producer=producer)
 
     def _mask_input(self, request: Any) -> tuple[Parent, ...]:
         from studio.core.generation.edit import mask_for
