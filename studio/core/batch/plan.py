@@ -76,7 +76,8 @@ def make_request(entry: ModelEntry, prompt: str, seed: int, opts: Options,
     req = GenerationRequest(
         model_id=entry.id, model_sha256=entry.sha256, model_name=entry.name,
         family=str(entry.family), prompt=prompt, negative_prompt=opts.negative, seed=seed,
-        steps=opts.steps or (4 if info.turbo else settings.default_steps),
+        steps=opts.steps if opts.steps is not None else (
+            4 if info.turbo else settings.default_steps),
         guidance=opts.guidance if opts.guidance is not None else (
             0.0 if info.turbo else settings.default_guidance),
         width=w, height=h,
@@ -160,14 +161,15 @@ def load_file(path: Path, resolve: ModelResolver, settings: GenerationSettings, 
         except BatchError as exc:
             raise BatchError(f"{where}: {exc}") from exc
         seeds = (parse_seeds(str(row["seeds"])) if "seeds" in row
-                 else [_field(row, "seed", int, where) or 0])
+                 else [_field(row, "seed", int, where) or 0])  # no seed: seed 0
         size = defaults.size
         if "size" in row:
             size = parse_size(row["size"])
         elif "width" in row or "height" in row:
-            size = (_field(row, "width", int, where) or 512,
-                    _field(row, "height", int, where) or 512)
-        opts = Options(steps=_field(row, "steps", int, where) or defaults.steps, size=size,
+            w, h = _field(row, "width", int, where), _field(row, "height", int, where)
+            size = (512 if w is None else w, 512 if h is None else h)
+        steps = _field(row, "steps", int, where)
+        opts = Options(steps=defaults.steps if steps is None else steps, size=size,
                        negative=str(row.get("negative", defaults.negative)),
                        guidance=(_field(row, "guidance", float, where)
                                  if "guidance" in row else defaults.guidance),
