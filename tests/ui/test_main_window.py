@@ -24,7 +24,8 @@ def test_window_switches_every_section(window, qtbot) -> None:
             window.show_section(spec.key)
         assert blocker.args == [spec.key]
         assert window.stack.currentWidget() is window.page(spec.key)
-    assert [s.key for s in SECTIONS] == ["generate", "library", "wallet", "activity", "settings"]
+    assert [s.key for s in SECTIONS] == ["generate", "library", "wallet", "activity", "batch",
+                                       "settings"]
 
 
 def test_status_bar_fields(window) -> None:

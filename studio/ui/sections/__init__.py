@@ -27,6 +27,8 @@ SECTIONS: list[SectionSpec] = [
                 "Accounts kept in your OS keyring"),
     SectionSpec("activity", "Activity", "studio.ui.sections.activity_section:build",
                 "Transactions and mints"),
+    SectionSpec("batch", "Batch", "studio.ui.sections.batch_section:build",
+                "Many images, here or on a Ray cluster"),
     SectionSpec("settings", "Settings", "studio.ui.sections.settings_section:build",
                 "Appearance, folders, defaults"),
 ]
