@@ -1,0 +1,125 @@
+"""Batch rendering throughput: the local engine vs Ray with 1 and 2 CPU workers, tiny model.
+
+    .venv/bin/python bench/batch.py [--items 12] [--rounds 3] [--steps 4] [--size 64]
+
+Prints JSON. Starts a private local Ray (``num_cpus=2``). Each round runs every mode once, in
+alternating order, on warmed-up workers (models loaded); figures are medians over rounds.
+Rendering only: signing is the same local step for every backend, so it is left out.
+
+- ``items_per_s``: items / wall time of one batch, per mode.
+- ``scaling_2_vs_1_workers``: Ray 2 workers over Ray 1 worker.
+- ``ray_overhead_ms_per_item``: Ray 1 worker's time per item minus the local engine's at one
+  torch thread (what a Ray actor with ``num_cpus=1`` gets): the cost of the Ray path itself
+  (serialising the request and PNG, scheduling, the actor hop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)  # for the Ray workers
+
+
+def timed(backend: Any, requests: list) -> float:
+    t0 = time.perf_counter()
+    results = list(backend.render(enumerate(requests)))
+    elapsed = time.perf_counter() - t0
+    bad = [r.error for r in results if not r.ok]
+    if bad:
+        raise SystemExit(f"bench: an item failed: {bad[0]}")
+    return elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--items", type=int, default=12)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--size", type=int, default=64)
+    args = ap.parse_args()
+
+    import ray
+    import torch
+
+    from studio.core.batch.plan import Options, matrix
+    from studio.core.generation.backends import LocalBackend
+    from studio.core.generation.demo import build_demo_pipeline
+    from studio.core.generation.engine import GenerationEngine
+    from studio.core.generation.ray_backend import RayBackend
+    from studio.core.generation.registry import ModelRegistry
+    from studio.core.library import Library
+    from studio.core.settings import GenerationSettings
+
+    root = Path(tempfile.mkdtemp(prefix="bench-batch-"))
+    build_demo_pipeline(root / "tiny")
+    lib = Library(root / "lib.sqlite3", root / "store")
+    registry = ModelRegistry(lib)
+    entry = registry.add(root / "tiny", name="tiny")
+    gen = GenerationSettings()
+    requests = matrix([entry], ["a lighthouse at dusk"], list(range(args.items)),
+                      Options(steps=args.steps, size=(args.size, args.size),
+                              scheduler="Euler"), gen)
+    warm = requests[:2]
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    local = LocalBackend(GenerationEngine(lib, gen, preview_every=1 << 30))
+    ray1 = RayBackend("auto", lambda r: registry.get(r.model_id), workers=1, settings=gen)
+    ray2 = RayBackend("auto", lambda r: registry.get(r.model_id), workers=2, settings=gen)
+    threads = torch.get_num_threads()
+
+    def local_1thread() -> float:
+        torch.set_num_threads(1)
+        try:
+            return timed(local, requests)
+        finally:
+            torch.set_num_threads(threads)
+
+    modes = {"local": lambda: timed(local, requests), "local_1thread": local_1thread,
+             "ray_1_worker": lambda: timed(ray1, requests),
+             "ray_2_workers": lambda: timed(ray2, requests)}
+    for backend in (local, ray1, ray2):
+        timed(backend, warm * 2)  # load the model in every worker
+    seconds: dict[str, list[float]] = {m: [] for m in modes}
+    names = list(modes)
+    for r in range(args.rounds):
+        order = names if r % 2 == 0 else names[::-1]  # alternate to spread machine noise
+        for m in order:
+            seconds[m].append(modes[m]())
+    for b in (ray1, ray2):
+        b.close()
+    local.engine.shutdown()
+    ray.shutdown()
+    lib.close()
+
+    med = {m: statistics.median(v) for m, v in seconds.items()}
+    ips = {m: round(args.items / s, 3) for m, s in med.items()}
+    per_item = {m: s / args.items for m, s in med.items()}
+    print(json.dumps({
+        "bench": "batch", "model": "tiny demo (SD 1.5 architecture, random weights)",
+        "items": args.items, "rounds": args.rounds, "steps": args.steps,
+        "size": f"{args.size}x{args.size}", "cpu_count": os.cpu_count(),
+        "torch_threads_local": threads, "machine": platform.platform(),
+        "items_per_s": ips,
+        "scaling_2_vs_1_workers": round(ips["ray_2_workers"] / ips["ray_1_worker"], 3),
+        "ray_2_workers_vs_local": round(ips["ray_2_workers"] / ips["local"], 3),
+        "ray_overhead_ms_per_item": round(
+            1000 * (per_item["ray_1_worker"] - per_item["local_1thread"]), 1),
+        "seconds_per_run": {m: [round(x, 3) for x in v] for m, v in seconds.items()},
+        "note": "rendering only (signing is the same local step for every backend)",
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
