@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from studio.services.studio import Studio
     from studio.viewmodels.activity import ActivityModel
+    from studio.viewmodels.batch import BatchViewModel
     from studio.viewmodels.chain import ChainsModel, ChainStatusModel
     from studio.viewmodels.generation import GenerationModel
     from studio.viewmodels.library import LibraryModel
@@ -92,3 +93,11 @@ class ViewModels:
         from studio.viewmodels.models import LoraChoices
 
         return LoraChoices(self.studio)
+
+    @cached_property
+    def batch(self) -> BatchViewModel:
+        from studio.viewmodels.batch import BatchViewModel
+
+        s = self.studio
+        return BatchViewModel(s.paths, s.settings, s.library, engine=lambda: s.engine,
+                              on_asset=lambda asset_id: s.emit(s.events.asset_added, asset_id))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -47,8 +48,13 @@ class BatchViewModel:
     running_changed = Signal(bool)
     failed = Signal(str)  # a user-facing error (bad input, cluster unreachable, signing)
 
-    def __init__(self, paths: StudioPaths, settings: Any, library: Library) -> None:
+    def __init__(self, paths: StudioPaths, settings: Any, library: Library, *,
+                 engine: Callable[[], Any] | None = None,
+                 on_asset: Callable[[int], None] | None = None) -> None:
+        # ``engine`` gives the app's one engine for local batches (one pipeline in memory);
+        # ``on_asset(id)`` announces each stored output (the Library view listens).
         self.paths, self.settings, self.library = paths, settings, library
+        self._engine, self._on_asset = engine, on_asset
         self.store = BatchStore(library)
         self.batch_id: int | None = None
         self.rows: list[ItemRow] = []
@@ -140,7 +146,9 @@ class BatchViewModel:
             batch_id = which()
             self._load(batch_id)
             batch = self.store.get(batch_id)
-            backend = make_backend(batch.backend, self.library, self.settings, ray=ray)
+            engine = self._engine() if self._engine and batch.backend == "local" else None
+            backend = make_backend(batch.backend, self.library, self.settings, ray=ray,
+                                   engine=engine)
             self._runner = BatchRunner(self.library, backend, listener=self._on_event,
                                        sign=studio_signer(self.paths, self.settings,
                                                           self.library))
@@ -173,6 +181,8 @@ class BatchViewModel:
                                             asset_id=ev.asset_id,
                                             thumbnail=self._thumb(ev.asset_id))
             self.item_changed.emit(ev.idx)
+            if ev.asset_id is not None and self._on_asset is not None:
+                self._on_asset(ev.asset_id)
         elif isinstance(ev, BatchProgress):
             self.rate, self.eta = ev.items_per_s, ev.eta_s
             self.progress.emit(ev.done, ev.failed, ev.total, ev.items_per_s, ev.eta_s)

@@ -7,14 +7,15 @@ import shutil
 
 import pytest
 
+from studio.core.generation.registry import ModelRegistry
+
 
 @pytest.fixture
 def section(qtbot, paths, tiny_model, tmp_path):
     from studio.app import create_context
-    from studio.core.generation.registry import ModelRegistry
     from studio.ui.sections.batch_section import BatchSection
 
-    model = tmp_path / "model"  # a copy this test may take away and bring back
+    model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
     ctx = create_context(paths)
     ModelRegistry(ctx.library).add(model, name="tiny")
@@ -78,16 +79,16 @@ def test_cancel_then_retry_failed(section, qtbot, keyring_ok) -> None:
     assert 0 < after_cancel.count("Done") < 8 and "Waiting" in after_cancel
     assert "Failed" not in after_cancel
 
-    # The model disappears: the rest fail, each with a clear error; it comes back: retry.
-    hidden = section.model_dir.with_name("moved-away")
-    section.model_dir.rename(hidden)
+    # The model is removed: the rest fail, each with a clear error; added back: retry them.
+    registry = ModelRegistry(section.ctx.library)
+    registry.remove(registry.get("tiny").id)
     section.vm.resume(section.vm.batch_id)
     wait_idle(section, qtbot)
     assert states(section).count("Done") == after_cancel.count("Done")
     failed_row = states(section).index("Failed")
-    assert "is no longer at" in section.table.item(failed_row, 3).toolTip()
+    assert "is not registered any more" in section.table.item(failed_row, 3).toolTip()
     assert section.retry_button.isEnabled()
-    hidden.rename(section.model_dir)
+    registry.add(section.model_dir, name="tiny")
     section.retry_button.click()
     wait_idle(section, qtbot)
     assert states(section) == ["Done"] * 8 and section.grid.count() == 8

@@ -8,7 +8,7 @@ A backend spec is ``local`` (the embedded engine) or ``ray:ADDRESS`` where ADDRE
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.core.batch.runner import BatchFinished, BatchRunner, Listener
 from studio.core.batch.store import BatchError
@@ -16,6 +16,9 @@ from studio.core.generation.backends import LocalBackend, RenderBackend
 from studio.core.generation.registry import ModelRegistry
 from studio.core.library import Library
 from studio.core.paths import StudioPaths
+
+if TYPE_CHECKING:
+    from studio.core.generation.engine import GenerationEngine
 
 
 @dataclass(frozen=True)
@@ -30,14 +33,20 @@ def backend_spec(ray_address: str | None) -> str:
 
 
 def make_backend(spec: str, library: Library, settings: Any, *,
-                 ray: RayOptions = RayOptions()) -> RenderBackend:
-    """``settings`` is the app Settings; the local engine is created here and closed with the
-    backend (see :func:`close_backend`)."""
+                 ray: RayOptions = RayOptions(),
+                 engine: GenerationEngine | None = None) -> RenderBackend:
+    """``settings`` is the app Settings. ``local`` renders on ``engine`` (the app's one engine,
+    so a GPU holds one pipeline), or on an engine made here and shut down by
+    :func:`close_backend`."""
     gen_settings = settings.generation
     if spec == "local":
+        if engine is not None:
+            return LocalBackend(engine)
         from studio.core.generation.engine import GenerationEngine
 
-        return LocalBackend(GenerationEngine(library, gen_settings, preview_every=1 << 30))
+        backend = LocalBackend(GenerationEngine(library, gen_settings, preview_every=1 << 30))
+        backend.owns_engine = True
+        return backend
     if spec.startswith("ray:") and spec[4:]:
         from studio.core.generation.ray_backend import RayBackend
 
@@ -50,7 +59,7 @@ def make_backend(spec: str, library: Library, settings: Any, *,
 
 def close_backend(backend: RenderBackend) -> None:
     backend.close()
-    if isinstance(backend, LocalBackend):
+    if isinstance(backend, LocalBackend) and backend.owns_engine:
         backend.engine.shutdown()
 
 

@@ -64,6 +64,7 @@ class LocalBackend:
 
     def __init__(self, engine: GenerationEngine) -> None:
         self.engine = engine
+        self.owns_engine = False  # the app's shared engine is not shut down with the backend
         self.node = socket.gethostname()
 
     def describe(self) -> str:

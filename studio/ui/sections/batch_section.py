@@ -60,10 +60,10 @@ def _eta_text(eta: float | None) -> str:
 class BatchSection(QWidget):
     def __init__(self, ctx: AppContext, model: Any = None) -> None:
         super().__init__()
-        from studio.viewmodels.batch import BatchViewModel
+        from studio.viewmodels import ViewModels
 
         self.ctx = ctx
-        self.vm = model or BatchViewModel(ctx.paths, ctx.settings, ctx.library)
+        self.vm = model or ViewModels.of(ctx).batch
         self.bridge = _Bridge(self)
         for name in ("changed", "item_changed", "progress", "running_changed", "failed"):
             getattr(self.vm, name).connect(getattr(self.bridge, name).emit)
