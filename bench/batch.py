@@ -97,6 +97,7 @@ def main() -> None:
         order = names if r % 2 == 0 else names[::-1]  # alternate to spread machine noise
         for m in order:
             seconds[m].append(modes[m]())
+            print(f"round {r + 1} {m}: {seconds[m][-1]:.2f}s", file=sys.stderr, flush=True)
     for b in (ray1, ray2):
         b.close()
     local.engine.shutdown()

@@ -111,3 +111,37 @@ def test_sigkilled_mid_batch_resumes_without_duplicates(tiny_model, paths, keyri
     assert assets == 12 and tuple(records) == (12, 12)  # no output twice, none lost
     assert len({i["asset_id"] for i in data["items"]}) == 12
     assert sorted(i["seed"] for i in data["items"]) == list(range(1, 13))
+
+
+def test_cancel_from_another_process_stops_the_run_and_resume_finishes(
+        tiny_model, paths, library, settings, capsys, keyring_ok) -> None:
+    import threading
+
+    from studio.core.batch.runner import ItemEvent
+    from studio.core.batch.service import close_backend, make_backend, run_batch
+    from studio.core.batch.store import BatchState, BatchStore, ItemState
+    from studio.core.generation.registry import ModelRegistry
+    from tests.batch.conftest import requests_for
+
+    entry = ModelRegistry(library).add(tiny_model, name="tiny")
+    batch = BatchStore(library).create(requests_for(entry, settings, prompts=("c",),
+                                                    seeds=range(8)))
+    cancelled = threading.Event()
+
+    def on_event(ev) -> None:
+        if isinstance(ev, ItemEvent) and ev.state is ItemState.DONE and not cancelled.is_set():
+            cancelled.set()  # `studio batch cancel` runs with its own connection
+            assert main(["batch", "cancel", str(batch.id)]) == 0
+
+    backend = make_backend("local", library, settings)
+    try:
+        result = run_batch(paths, settings, library, batch.id, backend, listener=on_event)
+    finally:
+        close_backend(backend)
+    assert result.state is BatchState.CANCELLED and 0 < result.done < 8
+    assert "batch resume 1" in capsys.readouterr().out
+    left = BatchStore(library).items(batch.id, ItemState.PENDING)
+    assert len(left) == 8 - result.done  # nothing lost in flight, nothing failed
+    rc, data = batch_json(capsys, "resume", str(batch.id))
+    assert rc == 0 and data["state"] == "done" and data["done"] == 8
+    assert library.query("SELECT count(*) FROM generations")[0][0] == 8

@@ -71,7 +71,7 @@ class RayBackend:
                     ray.init(num_cpus=self.workers or None, include_dashboard=False,
                              log_to_driver=False)
                 else:
-                    ray.init(address=self.address, log_to_driver=False)
+                    ray.init(address=self.address)
             except Exception as exc:  # ConnectionError, RuntimeError, ValueError...
                 raise RayBackendError(f"Cannot connect to the Ray cluster at {self.address}: "
                                       f"{exc}") from exc

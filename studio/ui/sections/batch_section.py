@@ -155,7 +155,8 @@ class BatchSection(QWidget):
         layout.addWidget(split, 1)
 
         self._on_running(False)
-        run_in_background(self.vm.models, self._set_models, self._on_failed, self)
+        run_in_background(ctx.runner, self.vm.models, self._set_models, self._on_failed, self,
+                          label="Loading models")
 
     # -- input ------------------------------------------------------------------------------
 
