@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/batch.py [--items 12] [--rounds 3] [--steps 4] [--size 64]
 
-Prints JSON. Starts a private local Ray (``num_cpus=2``). Each round runs every mode once, in
+Prints JSON. Starts a private local Ray. Each round runs every mode once, in
 alternating order, on warmed-up workers (models loaded); figures are medians over rounds.
 Rendering only: signing is the same local step for every backend, so it is left out.
 
@@ -73,7 +73,9 @@ def main() -> None:
                               scheduler="Euler"), gen)
     warm = requests[:2]
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # 3 logical CPUs: the 1-worker and the 2-worker pools both stay up (3 actors, num_cpus=1
+    # each) so rounds can alternate; only one pool renders at a time.
+    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)
     local = LocalBackend(GenerationEngine(lib, gen, preview_every=1 << 30))
     ray1 = RayBackend("auto", lambda r: registry.get(r.model_id), workers=1, settings=gen)
     ray2 = RayBackend("auto", lambda r: registry.get(r.model_id), workers=2, settings=gen)
