@@ -76,21 +76,21 @@ def main() -> None:
     # 3 logical CPUs: the 1-worker and the 2-worker pools both stay up (3 actors, num_cpus=1
     # each) so rounds can alternate; only one pool renders at a time.
     ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)
+    # An engine's worker thread keeps the torch thread count it was created with, so the
+    # one-thread engine (what an actor with num_cpus=1 gets) is made under set_num_threads(1).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    local1 = LocalBackend(GenerationEngine(lib, gen, preview_every=1 << 30))
+    timed(local1, warm)
+    torch.set_num_threads(threads)
     local = LocalBackend(GenerationEngine(lib, gen, preview_every=1 << 30))
     ray1 = RayBackend("auto", lambda r: registry.get(r.model_id), workers=1, settings=gen)
     ray2 = RayBackend("auto", lambda r: registry.get(r.model_id), workers=2, settings=gen)
-    threads = torch.get_num_threads()
-
-    def local_1thread() -> float:
-        torch.set_num_threads(1)
-        try:
-            return timed(local, requests)
-        finally:
-            torch.set_num_threads(threads)
-
-    modes = {"local": lambda: timed(local, requests), "local_1thread": local_1thread,
+    modes = {"local": lambda: timed(local, requests),
+             "local_1thread": lambda: timed(local1, requests),
              "ray_1_worker": lambda: timed(ray1, requests),
              "ray_2_workers": lambda: timed(ray2, requests)}
+    load_before = os.getloadavg()
     for backend in (local, ray1, ray2):
         timed(backend, warm * 2)  # load the model in every worker
     seconds: dict[str, list[float]] = {m: [] for m in modes}
@@ -103,6 +103,7 @@ def main() -> None:
     for b in (ray1, ray2):
         b.close()
     local.engine.shutdown()
+    local1.engine.shutdown()
     ray.shutdown()
     lib.close()
 
@@ -114,13 +115,16 @@ def main() -> None:
         "items": args.items, "rounds": args.rounds, "steps": args.steps,
         "size": f"{args.size}x{args.size}", "cpu_count": os.cpu_count(),
         "torch_threads_local": threads, "machine": platform.platform(),
+        "load_average_before_after": [round(x, 1) for x in (*load_before,
+                                                            *os.getloadavg())],
         "items_per_s": ips,
         "scaling_2_vs_1_workers": round(ips["ray_2_workers"] / ips["ray_1_worker"], 3),
         "ray_2_workers_vs_local": round(ips["ray_2_workers"] / ips["local"], 3),
         "ray_overhead_ms_per_item": round(
             1000 * (per_item["ray_1_worker"] - per_item["local_1thread"]), 1),
         "seconds_per_run": {m: [round(x, 3) for x in v] for m, v in seconds.items()},
-        "note": "rendering only (signing is the same local step for every backend)",
+        "note": "rendering only (signing is the same local step for every backend); "
+                "load averages above the core count mean a shared, oversubscribed machine",
     }, indent=2))
 
 
