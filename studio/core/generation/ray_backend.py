@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict
 from typing import Any
 
 from studio.core.generation.backends import ItemResult, StopFn
@@ -88,8 +87,9 @@ class RayBackend:
 
         actor = ray.remote(num_cpus=1, num_gpus=self.gpus_per_worker, max_restarts=MAX_RESTARTS,
                            max_task_retries=MAX_TASK_RETRIES)(RenderWorker)
-        settings = asdict(self.settings)
-        self._actors = [actor.remote(settings, self.models_dir) for _ in range(self.workers)]
+        # The settings dataclass itself (Ray pickles it): nested sections stay dataclasses.
+        self._actors = [actor.remote(self.settings, self.models_dir)
+                        for _ in range(self.workers)]
         log.info("ray backend: %s", self.describe())
 
     def worker_info(self) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from studio.core.generation.errors import GenerationError, ModelError
 
 
 class RenderWorker:
-    def __init__(self, settings: dict[str, Any], models_dir: str | None = None) -> None:
+    def __init__(self, settings: Any, models_dir: str | None = None) -> None:
         from studio.core.generation.engine import GenerationEngine
         from studio.core.library import Library
         from studio.core.settings import GenerationSettings
@@ -31,8 +31,9 @@ class RenderWorker:
         self._tmp = tempfile.TemporaryDirectory(prefix="studio-ray-worker-")
         root = Path(self._tmp.name)
         self.library = Library(root / "worker.sqlite3", root / "store")
-        known = {k: v for k, v in settings.items() if k in GenerationSettings.__dataclass_fields__}
-        self.engine = GenerationEngine(self.library, GenerationSettings(**known),
+        if not isinstance(settings, GenerationSettings):
+            raise TypeError(f"RenderWorker needs GenerationSettings, not {type(settings)}")
+        self.engine = GenerationEngine(self.library, settings,
                                        preview_every=1 << 30)  # no previews on a worker
         self._entries: dict[str, Any] = {}  # sha256 -> this node's registry entry
 
