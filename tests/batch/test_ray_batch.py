@@ -100,7 +100,7 @@ def test_a_killed_worker_loses_no_item(paths, library, settings, entry, keyring_
         pids = {w["pid"] for w in backend.worker_info()}
     finally:
         backend.close()
-    assert killed.is_set()
+    assert killed.is_set(), (result, {it.error for it in BatchStore(library).items(batch.id)})
     assert victim not in pids  # Ray restarted that actor
     assert result.state is BatchState.DONE and (result.done, result.failed) == (12, 0)
     items = BatchStore(library).items(batch.id)
