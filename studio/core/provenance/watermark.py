@@ -247,6 +247,7 @@ def load_bgr(data: bytes):
         elif fmt == "WEBP":
             head = data[:4096]
             how["lossless"] = b"VP8L" in head and b"VP8 " not in head
+            how["size"] = len(data)
         alpha = im.getchannel("A") if im.mode in ("RGBA", "LA", "PA") else None
         rgb = np.asarray(im.convert("RGB"))
     return np.ascontiguousarray(rgb[..., ::-1]), alpha, how
@@ -273,10 +274,23 @@ def encode_bgr(bgr, alpha, how: dict[str, Any] | str) -> bytes:
         if how.get("lossless", False):
             im.save(buf, "WEBP", lossless=True)
         else:
-            im.save(buf, "WEBP", quality=90)
+            _save_lossy_webp(im, buf, how.get("size"))
     else:
         im.save(buf, "PNG")
     return buf.getvalue()
+
+
+def _save_lossy_webp(im, buf: io.BytesIO, input_size: int | None) -> None:
+    """WebP does not record its quality: take the highest that keeps the file within 10 % of
+    the input's size (a heavily compressed input stays small, and so may lose the mark)."""
+    best = b""
+    for quality in (90, 80, 70, 60, 50, 40, 30, 20):
+        trial = io.BytesIO()
+        im.save(trial, "WEBP", quality=quality)
+        best = trial.getvalue()
+        if input_size is None or len(best) <= input_size * 1.1:
+            break
+    buf.write(best)
 
 
 def embed_bytes(data: bytes, wm_id: int, algorithm: str = BWM) -> bytes:
