@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.accelerator import Accelerator, WheelChoice, choose_wheel, detect
-from studio.core.chain.crashpoints import crash_point
+from studio.core.crashpoints import crash_point
 from studio.core.runtime import activate, runtime_dir, site_dir
 
 __all__ = ["activate", "runtime_dir", "site_dir"]

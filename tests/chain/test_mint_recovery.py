@@ -5,7 +5,7 @@ for ever, a retry that signs the same bytes reuses their record, the minted flag
 row are written together, and a step's row left pending by a crash is closed.
 
 Crashes are real: ``studio mint`` runs as a subprocess killed (SIGKILL) at a named point
-(``STUDIO_CRASH_AT``, see studio/core/chain/crashpoints.py)."""
+(``STUDIO_CRASH_AT``, see studio/core/crashpoints.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A real ``studio import`` process SIGKILLed at named points (``STUDIO_CRASH_AT``, see
-studio/core/chain/crashpoints.py) leaves a library with no row missing its file; orphan copies
+studio/core/crashpoints.py) leaves a library with no row missing its file; orphan copies
 are removed by ``Library.repair`` and importing again completes."""
 
 from __future__ import annotations

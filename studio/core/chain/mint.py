@@ -19,12 +19,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from studio.core.chain.crashpoints import crash_point
 from studio.core.chain.feeplan import FeePlan
 from studio.core.chain.mintstore import MintRecord, MintState, MintStore
 from studio.core.chain.plan import ZERO_ADDRESS, MintError, MintPlan, check_address
 from studio.core.chain.rpc import ChainError
 from studio.core.chain.txstore import TxStatus
+from studio.core.crashpoints import crash_point
 from studio.core.library import Library
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from studio.core.chain.crashpoints import crash_point
+from studio.core.crashpoints import crash_point
 from studio.core.importing.probe import ProbeError, probe
 from studio.core.importing.sniff import ALL_FORMATS, HEAD_SIZE, sniff_bytes
 from studio.core.importing.thumbnails import ThumbnailCache
