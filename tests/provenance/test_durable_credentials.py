@@ -16,6 +16,7 @@ import pytest
 from studio.cli import main
 from studio.core.provenance import watermark as wm
 from studio.core.provenance.soft_binding import (
+    SOFT_BINDING_LABEL,
     WATERMARKED_ACTION,
     sha256_for_id,
     soft_bindings_of,
@@ -239,3 +240,30 @@ def test_an_attested_copy_is_marked_too(paths, settings) -> None:
     found = wm.decode_bytes(data)
     assert found is not None and sha256_for_id(paths, found.wm_id) == copy.sha256
     assert base64.b64decode(binding["blocks"][0]["value"]) == found.payload
+
+
+def test_an_edit_mask_keeps_the_watermark_off_the_pixels_the_edit_left_alone(tmp_path) -> None:
+    """Inpaint/outpaint promise every unmasked pixel exactly as the source had it; the mark
+    must not break that promise at sizes where it is applied (issue 16 x issue 20)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from studio.core.paths import StudioPaths
+    from studio.core.provenance.soft_binding import Marker
+
+    paths = StudioPaths(*(tmp_path / d for d in "cdkl")).ensure()
+    data = photo_like(256, 3)
+    mask = Image.new("L", (256, 256), 0)
+    ImageDraw.Draw(mask).ellipse((40, 40, 200, 200), fill=255)
+    buf = io.BytesIO()
+    mask.save(buf, "PNG")
+
+    marked = Marker(paths, wm.default_algorithm()).apply(data, {"assertions": []},
+                                                         keep=buf.getvalue())
+    assert marked.wm_id is not None
+    before = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    after = np.asarray(Image.open(io.BytesIO(marked.data)).convert("RGB"))
+    untouched = np.asarray(mask) == 0
+    assert np.array_equal(after[untouched], before[untouched])
+    assert (after[~untouched] != before[~untouched]).any()  # the painted area is marked
+    assert [a["label"] for a in marked.manifest["assertions"]] == [SOFT_BINDING_LABEL]

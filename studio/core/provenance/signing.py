@@ -284,14 +284,16 @@ def _settings_context(plan: ThumbnailPlan):
 
 def sign_bytes(data: bytes, manifest: dict[str, Any], identity: SigningIdentity,
                parent: Parent | None = None, tsa_url: str | None = None,
-               inputs: tuple[Parent, ...] = (), marker: Marker | None = None) -> bytes:
+               inputs: tuple[Parent, ...] = (), marker: Marker | None = None,
+               keep_mask: bytes | None = None) -> bytes:
     """Embed a manifest in ``data`` (PNG, JPEG or WebP, told apart by content) and sign it.
 
     ``tsa_url``: an RFC 3161 time-stamp authority; the signature then carries a trusted time,
     so it stays checkable after the certificate expires. None (the default, for privacy)
     contacts nobody. ``inputs``: more ingredients after the parent (an edit's mask).
     With a ``marker`` the pixels get an invisible watermark first and the manifest a
-    ``c2pa.soft-binding`` assertion declaring it (see soft_binding.py).
+    ``c2pa.soft-binding`` assertion declaring it (see soft_binding.py); ``keep_mask`` (an
+    edit's mask, 0 = untouched) keeps the watermark off the pixels the edit left as they were.
     """
     import c2pa
 
@@ -300,7 +302,7 @@ def sign_bytes(data: bytes, manifest: dict[str, Any], identity: SigningIdentity,
         raise SigningError(f"Only PNG, JPEG and WebP files can be signed here (this file is "
                            f"{mime or 'of an unknown type'}).")
     if marker is not None:
-        marked = marker.apply(data, manifest)
+        marked = marker.apply(data, manifest, keep=keep_mask)
         signed = sign_bytes(marked.data, marked.manifest, identity, parent, tsa_url, inputs)
         marker.signed(marked, signed)
         return signed
@@ -397,8 +399,9 @@ class GenerationSigner:
                                        img2img=parent is not None,
                                        mask=any(i.label == "mask" for i in inputs),
                                        producer=producer)
+        mask = next((i.data for i in inputs if i.label == "mask"), None)
         return sign_bytes(data, manifest, identity, parent, tsa_url=tsa_url(self.prov),
-                          inputs=inputs, marker=self.marker)
+                          inputs=inputs, marker=self.marker, keep_mask=mask)
 
     def sign_upscale(self, data: bytes, info: dict[str, Any], parent: Parent) -> bytes:
         """An upscaled copy of ``parent``: c2pa.resized, with how it was upscaled."""

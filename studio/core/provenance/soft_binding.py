@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import logging
 import secrets
@@ -151,7 +152,10 @@ class Marker:
     def __init__(self, paths: StudioPaths, algorithm: str) -> None:
         self.paths, self.algorithm = paths, algorithm
 
-    def apply(self, data: bytes, manifest: dict[str, Any]) -> Marked:
+    def apply(self, data: bytes, manifest: dict[str, Any], keep: bytes | None = None) -> Marked:
+        """``keep``: an edit's mask (PNG, L; 0 = a pixel the edit promised to leave exactly as
+        the source had it): those pixels are put back after marking, so an inpaint or outpaint
+        never changes what the user did not paint, watermark included."""
         try:
             bgr, alpha, fmt = wm.load_bgr(data)
         except (OSError, ValueError) as exc:
@@ -162,13 +166,32 @@ class Marker:
             log.info("not watermarking a %dx%d image (too small)", w, h)
             return Marked(data, manifest, None)
         wm_id = allocate_id(self.paths, self.algorithm)
-        marked = wm.encode_bgr(wm.embed_array(bgr, wm_id, self.algorithm), alpha, fmt)
+        marked_bgr = wm.embed_array(bgr, wm_id, self.algorithm)
+        if keep is not None:
+            marked_bgr = _restore_kept(bgr, marked_bgr, keep)
+        marked = wm.encode_bgr(marked_bgr, alpha, fmt)
         assertion = soft_binding_assertion(self.algorithm, wm.payload_for(wm_id, self.algorithm))
         return Marked(marked, _add_to_manifest(manifest, assertion), wm_id)
 
     def signed(self, marked: Marked, signed: bytes) -> None:
         if marked.wm_id is not None:
             link_id(self.paths, marked.wm_id, hashlib.sha256(signed).hexdigest())
+
+
+def _restore_kept(original, marked, keep: bytes):
+    """``marked`` with every pixel where the ``keep`` mask is 0 taken back from ``original``."""
+    import numpy as np
+    from PIL import Image
+
+    h, w = original.shape[:2]
+    with Image.open(io.BytesIO(keep)) as im:
+        mask = im.convert("L")
+        if mask.size != (w, h):
+            mask = mask.resize((w, h), Image.Resampling.NEAREST)
+        untouched = np.asarray(mask) == 0
+    out = marked.copy()
+    out[untouched] = original[untouched]
+    return out
 
 
 def marker_for(paths: StudioPaths, settings: Any) -> Marker | None:
