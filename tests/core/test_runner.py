@@ -76,8 +76,10 @@ def test_coroutine_without_app_loop_runs_on_a_pool_loop_and_cancels(main) -> Non
     assert started.wait(10)
     op.cancel()
     main.drain(lambda: len(results) == 2)
-    assert results[0] == "done"
-    assert isinstance(results[1], OperationCancelled) and "Waiting" in str(results[1])
+    # The two finish on different pool threads: under load either may be delivered first.
+    assert "done" in results
+    (cancelled,) = [r for r in results if r != "done"]
+    assert isinstance(cancelled, OperationCancelled) and "Waiting" in str(cancelled)
     runner.shutdown()
 
 
