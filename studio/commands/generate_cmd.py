@@ -664,14 +664,7 @@ def _models_download(args: argparse.Namespace, ctx) -> int:
             raise CliError(str(exc)) from exc
     if not args.json:
         print(file=sys.stderr)
-    kind = "LoRA" if entry.id.startswith("lora-") else "model"
-    if args.json:
-        print(json.dumps({"kind": kind, "id": entry.id, "sha256": entry.sha256,
-                          "path": entry.path, "source": entry.source,
-                          "family": str(entry.family)}, indent=2))
-    else:
-        print(f"registered {kind} {entry.id} ({entry.family}) from {entry.source}")
-    return 0
+    return _print_registered(entry, args, entry.source)
 
 
 def _download_url(args: argparse.Namespace, ctx, url: str) -> int:
@@ -704,11 +697,16 @@ def _download_url(args: argparse.Namespace, ctx, url: str) -> int:
         return 130
     except DownloadError as exc:
         raise CliError(str(exc)) from exc
+    return _print_registered(entry, args, url)
+
+
+def _print_registered(entry, args: argparse.Namespace, source: str) -> int:
+    """What a finished download registered: one line, or JSON with --json."""
     kind = "LoRA" if entry.id.startswith("lora-") else "model"
     if args.json:
         print(json.dumps({"kind": kind, "id": entry.id, "sha256": entry.sha256,
                           "path": entry.path, "source": entry.source,
                           "family": str(entry.family)}, indent=2))
     else:
-        print(f"registered {kind} {entry.id} ({entry.family}) from {url}")
+        print(f"registered {kind} {entry.id} ({entry.family}) from {source}")
     return 0
