@@ -177,8 +177,8 @@ def test_context_menu_has_only_working_items(qtbot, window, tmp_path: Path) -> N
     page = window.page("library")
     page.view.setCurrentIndex(page.model.index(0))
     one = [a.text() for a in page.context_menu().actions() if a.text()]
-    assert one == ["&Verify", "&Reveal in File Manager", "&Mint…", "&Export…", "Select &All",
-                   "&Delete…"]
+    assert one == ["&Verify", "&Reveal in File Manager", "&Use as Source", "&Mint…", "&Export…",
+                   "Select &All", "&Delete…"]
     assert all(a.isEnabled() for a in page.context_menu().actions())
     page.view.selectAll()
     many = [a.text() for a in page.context_menu().actions() if a.text()]
@@ -196,3 +196,17 @@ def test_large_drop_shows_progress_and_can_be_cancelled(qtbot, window, tmp_path:
     assert ctl.dialog is None  # the progress dialog is gone
     assert window.page("library").model.rowCount() == len(summary.imported)
     assert window.ctx.library.check_consistency().ok
+
+
+def test_use_as_source_opens_generate_with_the_asset_as_the_edit_source(
+        qtbot, window, tmp_path: Path) -> None:
+    drop(qtbot, window, [image(tmp_path / "src.png", size=(96, 80))])
+    page = window.page("library")
+    page.view.setCurrentIndex(page.model.index(0))
+    asset = page.view.selected_assets()[0]
+    assert page.use_source_action.isEnabled()
+    page.use_source_action.trigger()
+    assert window.current_section() == "generate"
+    generate = window.page("generate")
+    assert generate.ws.source is not None and generate.ws.source.id == asset.id
+    assert generate.source_label.text() == f"Source #{asset.id}"

@@ -160,6 +160,9 @@ class LibrarySection(QWidget):
                                         QKeySequence.StandardKey.SelectAll)
         self.reveal_action = action("&Reveal in File Manager", self.reveal,
                                     tip="Open the folder holding the stored file")
+        self.use_source_action = action("&Use as Source", self.use_as_source, "Ctrl+G",
+                                        "Edit this image in Generate: image to image, inpaint, "
+                                        "outpaint, upscale")
         self.export_action = action("&Export…", self.export_selected, "Ctrl+E",
                                     "Copy the selected files out of the library")
         self.verify_action = action("&Verify", self.verify, "Ctrl+Return",
@@ -185,6 +188,7 @@ class LibrarySection(QWidget):
             menu.addAction(self.verify_action)
         if count == 1:
             menu.addAction(self.reveal_action)
+            menu.addAction(self.use_source_action)
             menu.addAction(self.view.mint_action)
         menu.addAction(self.export_action)
         menu.addSeparator()
@@ -242,6 +246,7 @@ class LibrarySection(QWidget):
         for a in (self.delete_action, self.export_action):
             a.setEnabled(has)
         self.reveal_action.setEnabled(len(selected) == 1)
+        self.use_source_action.setEnabled(len(selected) == 1)
         self.verify_action.setEnabled(len(selected) == 1 and self.inspector is not None)
         if self.inspector is not None:
             current = getattr(self.inspector, "asset", None)
@@ -260,6 +265,15 @@ class LibrarySection(QWidget):
         if self.inspector is not None and len(selected) == 1:
             self.inspector.show_asset(selected[0])  # type: ignore[attr-defined]
             self.inspector.setFocus()
+
+    def use_as_source(self) -> bool:
+        """Open Generate with the selected asset as the source of the next edit."""
+        selected = self.view.selected_assets()
+        window = self.window()
+        if len(selected) != 1 or not hasattr(window, "show_section"):
+            return False
+        window.show_section("generate")
+        return bool(window.page("generate").use_source(selected[0].id))
 
     def reveal(self) -> None:
         selected = self.view.selected_assets()
