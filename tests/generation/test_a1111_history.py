@@ -121,3 +121,60 @@ def test_prompt_history_is_searchable_per_model(paths) -> None:
         assert history.search("a_red") == [] and history.search("%") != []
         assert [e.prompt for e in history.search("blur")] == ["100% cotton_shirt"]
         assert history.remove(m1[1].id) and history.search("cotton") == []
+
+
+# A ComfyUI API graph as ComfyUI's SaveImage writes it into the PNG's "prompt" chunk (the
+# default text-to-image workflow, with a LoRA loader between checkpoint and sampler).
+COMFY_GRAPH = {
+    "3": {"class_type": "KSampler", "inputs": {
+        "seed": 156680208700286, "steps": 20, "cfg": 8.0, "sampler_name": "euler_ancestral",
+        "scheduler": "normal", "denoise": 1.0, "model": ["10", 0], "positive": ["6", 0],
+        "negative": ["7", 0], "latent_image": ["5", 0]}},
+    "4": {"class_type": "CheckpointLoaderSimple",
+          "inputs": {"ckpt_name": "sd15/v1-5-pruned-emaonly.safetensors"}},
+    "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 512, "height": 768,
+                                                       "batch_size": 1}},
+    "6": {"class_type": "CLIPTextEncode", "inputs": {
+        "text": 'beautiful scenery, "glass bottle", purple galaxy', "clip": ["10", 1]}},
+    "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "text, watermark",
+                                                     "clip": ["10", 1]}},
+    "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+    "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "ComfyUI",
+                                                "images": ["8", 0]}},
+    "10": {"class_type": "LoraLoader", "inputs": {
+        "lora_name": "ink-style.safetensors", "strength_model": 0.8, "strength_clip": 0.8,
+        "model": ["4", 0], "clip": ["4", 1]}},
+}
+
+
+def _comfy_png(graph: dict) -> bytes:
+    import json
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("prompt", json.dumps(graph))
+    info.add_text("workflow", json.dumps({"nodes": [], "links": []}))  # the UI graph: unused
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 96), (10, 20, 30)).save(buf, "PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+def test_a_comfyui_png_maps_its_graph_to_a_request_and_lists_the_rest() -> None:
+    text = parameters_from_png(_comfy_png(COMFY_GRAPH))
+    req, unmapped = request_from_parameters(text, [OTHER, ENTRY])
+    assert req.model_sha256 == SHA  # the checkpoint behind the LoRA loader, found by name
+    assert req.prompt == 'beautiful scenery, "glass bottle", purple galaxy'
+    assert req.negative_prompt == "text, watermark"
+    assert (req.steps, req.guidance, req.seed) == (20, 8.0, 156680208700286)
+    assert (req.width, req.height, req.scheduler) == (512, 768, "Euler a")
+    assert unmapped == ["ComfyUI LoRA: ink-style.safetensors (weight 0.8)"]
+
+
+def test_a_comfyui_graph_with_nothing_to_restore_is_refused_clearly() -> None:
+    no_sampler = {k: v for k, v in COMFY_GRAPH.items() if v["class_type"] != "KSampler"}
+    for data in (_comfy_png(no_sampler), _comfy_png({"1": "not a node"})):
+        with pytest.raises(RequestError, match="no A1111 'parameters' text"):
+            parameters_from_png(data)
+    unknown = {**COMFY_GRAPH, "3": {**COMFY_GRAPH["3"], "inputs": {
+        **COMFY_GRAPH["3"]["inputs"], "sampler_name": "dpmpp_3m_sde", "scheduler": "karras"}}}
+    _req, unmapped = request_from_parameters(parameters_from_png(_comfy_png(unknown)), [ENTRY])
+    assert "Sampler: dpmpp_3m_sde (Karras)" in unmapped

@@ -39,12 +39,20 @@ def parameters_from_png(data: bytes) -> str:
 
     try:
         with Image.open(io.BytesIO(data)) as img:
-            text = img.info.get("parameters") if isinstance(img.info, dict) else None
+            info = img.info if isinstance(img.info, dict) else {}
     except (OSError, UnidentifiedImageError) as exc:
         raise RequestError(f"The file cannot be read as an image: {exc}") from exc
+    text = info.get("parameters")
+    graph = info.get("prompt")
+    if (not isinstance(text, str) or not text.strip()) and isinstance(graph, str):
+        from studio.core.generation.comfyui import parameters_from_graph
+
+        if len(graph) <= 16 * MAX_TEXT:
+            text = parameters_from_graph(graph)
     if not isinstance(text, str) or not text.strip():
-        raise RequestError("This image has no A1111 'parameters' text: it was not made by "
-                           "A1111, Forge, or a ComfyUI workflow that writes one.")
+        raise RequestError("This image has no A1111 'parameters' text and no ComfyUI graph "
+                           "with a sampler: it was not made by A1111, Forge or ComfyUI, or "
+                           "its settings were stripped.")
     return text
 
 
