@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from studio.core.chain.anvil_binary import ENV_VAR, AnvilProcess, find_anvil, start_anvil
+from studio.core.library import Library
+from tests.chain.mint_support import ONE_ETH, add_local_profile, make_wallet
 
 
 @pytest.fixture(scope="module")
@@ -23,3 +25,24 @@ def anvil() -> Iterator[AnvilProcess]:
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture
+def library(paths):
+    with Library.open(paths) as lib:
+        yield lib
+
+
+@pytest.fixture
+async def ready(anvil, paths, library):
+    """A funded wallet, a profile on the test anvil and the factories deployed."""
+    from studio.core.chain.deploy import ensure_factories
+    from studio.core.chain.sandbox import fund_account
+    from studio.core.chain.txmanager import TransactionManager
+
+    me = make_wallet(paths)
+    await fund_account(anvil.url, me.address, 10 * ONE_ETH)
+    profile = add_local_profile(paths, anvil.url)
+    async with TransactionManager(library, profile, anvil.url) as tm:
+        await ensure_factories(tm, me, library)
+    return me, profile

@@ -21,7 +21,6 @@ from studio.core.chain.plan import MintPlan, SplitEntry
 from studio.core.chain.sandbox import fund_account
 from studio.core.chain.txmanager import TransactionManager
 from studio.core.chain.txstore import TxStore
-from studio.core.library import Library
 from tests.chain.mint_support import (  # noqa: F401  (fixture)
     ONE_ETH,
     add_asset,
@@ -34,12 +33,6 @@ from tests.chain.rpc_proxy import RpcProxy
 pytestmark = pytest.mark.skipif(find_anvil() is None,
                                 reason="anvil not installed (npm ci in contracts/)")
 WATERMARK = bytes.fromhex("5757") + b"studio-wm-0042"
-
-
-@pytest.fixture
-def library(paths):
-    with Library.open(paths) as lib:
-        yield lib
 
 
 def copier_mints(url: str, factory: str, data: bytes) -> str:

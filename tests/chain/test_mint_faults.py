@@ -22,15 +22,12 @@ from eth_account import Account
 from web3 import Web3
 
 from studio.core.chain.anvil_binary import find_anvil
-from studio.core.chain.deploy import ensure_factories
 from studio.core.chain.mint import MintWorkflow
 from studio.core.chain.mintstore import MintState, MintStore
 from studio.core.chain.plan import MintError
 from studio.core.chain.rpc import ChainIdMismatch, EndpointUnavailable
-from studio.core.chain.sandbox import fund_account
 from studio.core.chain.txmanager import TransactionManager
 from studio.core.chain.txstore import TxStatus, TxStore
-from studio.core.library import Library
 from tests.chain.mint_support import (  # noqa: F401  (fixture)
     ONE_ETH,
     add_asset,
@@ -92,23 +89,6 @@ class FlakyProxy:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.runner.cleanup()
-
-
-@pytest.fixture
-def library(paths):
-    with Library.open(paths) as lib:
-        yield lib
-
-
-@pytest.fixture
-async def ready(anvil, paths, library):
-    """A funded wallet, a profile on the test anvil and the factories deployed."""
-    me = make_wallet(paths)
-    await fund_account(anvil.url, me.address, 10 * ONE_ETH)
-    profile = add_local_profile(paths, anvil.url)
-    async with TransactionManager(library, profile, anvil.url) as tm:
-        await ensure_factories(tm, me, library)
-    return me, profile
 
 
 def mint_txs(library) -> list:

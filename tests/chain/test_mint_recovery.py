@@ -19,14 +19,12 @@ import pytest
 from eth_account import Account
 
 from studio.core.chain.anvil_binary import find_anvil, start_anvil
-from studio.core.chain.deploy import ensure_factories
 from studio.core.chain.mint import MintWorkflow
 from studio.core.chain.mintstore import MintState, MintStore
 from studio.core.chain.plan import MintError
 from studio.core.chain.sandbox import fund_account
 from studio.core.chain.txmanager import BroadcastRejected, TransactionManager
 from studio.core.chain.txstore import TxStatus, TxStore
-from studio.core.library import Library
 from tests.chain.mint_support import (  # noqa: F401  (fixture)
     ONE_ETH,
     add_asset,
@@ -42,22 +40,6 @@ pytestmark = pytest.mark.skipif(find_anvil() is None,
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BOB = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 CAROL = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
-
-
-@pytest.fixture
-def library(paths):
-    with Library.open(paths) as lib:
-        yield lib
-
-
-@pytest.fixture
-async def ready(anvil, paths, library):
-    me = make_wallet(paths)
-    await fund_account(anvil.url, me.address, 10 * ONE_ETH)
-    profile = add_local_profile(paths, anvil.url)
-    async with TransactionManager(library, profile, anvil.url) as tm:
-        await ensure_factories(tm, me, library)
-    return me, profile
 
 
 def plan_for(me, asset, collection=("Recovery Tests", "RCV")):

@@ -15,7 +15,6 @@ from studio.core.chain.mintstore import MintState
 from studio.core.chain.rpc import ChainIdMismatch
 from studio.core.chain.sandbox import fund_account
 from studio.core.chain.txmanager import TransactionManager
-from studio.core.library import Library
 from tests.chain.mint_support import (  # noqa: F401  (fixture)
     ONE_ETH,
     add_asset,
@@ -29,12 +28,6 @@ from tests.chain.rpc_proxy import RpcProxy
 pytestmark = pytest.mark.skipif(find_anvil() is None,
                                 reason="anvil not installed (npm ci in contracts/)")
 MINT_BUDGET = 15  # requests for a mint whose collection and split exist (issue 17)
-
-
-@pytest.fixture
-def library(paths):
-    with Library.open(paths) as lib:
-        yield lib
 
 
 @pytest.fixture

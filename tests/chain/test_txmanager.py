@@ -21,7 +21,6 @@ from studio.core.chain.rpc import ChainIdMismatch, EndpointUnavailable
 from studio.core.chain.sandbox import Sandbox
 from studio.core.chain.txmanager import RevertError, TransactionManager, bump
 from studio.core.chain.txstore import TxStatus
-from studio.core.library import Library
 
 pytestmark = pytest.mark.skipif(
     find_anvil() is None, reason="anvil not installed (npm ci in contracts/)"
@@ -53,12 +52,6 @@ def sandbox(paths):
     box.start()
     yield box
     box.stop()
-
-
-@pytest.fixture
-def library(paths):
-    with Library.open(paths) as lib:
-        yield lib
 
 
 def profile(confirmations: int = 1, chain_id: int | None = None):
