@@ -117,6 +117,7 @@ class OperationRunner:
         self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="studio-op")
         self._running: list[Operation[Any]] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     # -- building ---------------------------------------------------------------------------
 
@@ -138,6 +139,12 @@ class OperationRunner:
     # -- running ----------------------------------------------------------------------------
 
     def _start(self, op: Operation[Any]) -> None:
+        if self._closed:
+            # The app is closing: a callback of finished work (an inspector showing its result,
+            # say) may still ask for more. It is dropped, never run half-way on a dead pool.
+            op.done = True
+            log.debug("not started after shutdown: %s", op.label or "operation")
+            return
         with self._lock:
             self._running.append(op)
         self.busy_changed.emit(len(self._running), op.label)
@@ -178,6 +185,7 @@ class OperationRunner:
         self.busy_changed.emit(len(self._running), labels[-1] if labels else "")
 
     def shutdown(self) -> None:
+        self._closed = True
         for op in list(self._running):
             op.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)

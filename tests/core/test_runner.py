@@ -105,3 +105,18 @@ def test_coroutine_runs_on_the_app_loop_when_one_is_set() -> None:
         loop.close()
         runner.shutdown()
     assert threads == [threading.get_ident()]  # on the loop's own (main) thread
+
+
+def test_work_asked_for_after_shutdown_is_dropped_not_raised(main) -> None:
+    """A finished operation's callback may ask for more work while the app closes (the
+    inspector chaining a watermark lookup after a verify): that is dropped, and nothing runs."""
+    runner = OperationRunner(main.post)
+    ran, called = [], []
+    first = runner.run(lambda: 1, label="verify").success(
+        lambda _: runner.run(lambda: ran.append("late"), label="recover")
+        .success(called.append).failure(called.append).start())
+    first.start()
+    first.wait(5)
+    runner.shutdown()
+    main.drain(lambda: first.done)
+    assert first.done and ran == [] and called == [] and runner.busy == 0

@@ -47,6 +47,14 @@ def sha256_file(path: Path) -> str:
 class FileStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        # Folders known to exist: an import makes two mkdir calls per file otherwise, a
+        # measurable share of its time. A folder removed behind our back is made again.
+        self._made: set[Path] = set()
+
+    def _ensure_dir(self, folder: Path) -> None:
+        if folder not in self._made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made.add(folder)
 
     def relpath_for(self, sha256: str, suffix: str) -> str:
         suffix = suffix.lower() if suffix.startswith(".") and len(suffix) <= 8 else ""
@@ -63,10 +71,9 @@ class FileStore:
         the source changes meanwhile. An existing identical file is kept as it is.
         ``sync=False``: the caller calls :meth:`sync` once for a batch before recording it.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
         h = hashlib.sha256()
         size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        fd, tmp_name = self._incoming()
         tmp = Path(tmp_name)
         try:
             with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
@@ -84,9 +91,8 @@ class FileStore:
             tmp.unlink(missing_ok=True)
 
     def put_bytes(self, data: bytes, suffix: str = "") -> tuple[str, str, int]:
-        self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256(data).hexdigest()
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        fd, tmp_name = self._incoming()
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as fout:
@@ -97,14 +103,29 @@ class FileStore:
         finally:
             tmp.unlink(missing_ok=True)
 
+    def _incoming(self) -> tuple[int, str]:
+        """A new temporary file in the store (same file system, so placing it is a rename)."""
+        self._ensure_dir(self.root)
+        try:
+            return tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        except FileNotFoundError:  # the store folder was removed since we made it
+            self._made.discard(self.root)
+            self._ensure_dir(self.root)
+            return tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+
     def _place(self, tmp: Path, digest: str, suffix: str) -> str:
         rel = self.relpath_for(digest, suffix)
         dest = self.path_of(rel)
         if dest.exists():
             return rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        self._ensure_dir(dest.parent)
         os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        os.replace(tmp, dest)
+        try:
+            os.replace(tmp, dest)
+        except FileNotFoundError:  # the shard folder was removed since we made it
+            self._made.discard(dest.parent)
+            self._ensure_dir(dest.parent)
+            os.replace(tmp, dest)
         return rel
 
     def sync(self, relpaths: list[str]) -> None:
