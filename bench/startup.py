@@ -14,7 +14,12 @@ import subprocess
 import sys
 import tempfile
 
-HEAVY = ["torch", "diffusers", "transformers", "c2pa", "web3", "eth_account", "accelerate"]
+# Not loaded when the window first paints: the ML and chain stacks, image decoding, the
+# generation engine and the signer (first Generate / first thumbnail), the event hub and the
+# runner (psygnal pulls in importlib.metadata), asyncio (run_app loads it after the paint).
+HEAVY = ["torch", "diffusers", "transformers", "c2pa", "web3", "eth_account", "accelerate",
+         "PIL", "numpy", "studio.core.generation.engine", "studio.core.provenance.signing",
+         "studio.core.provenance.studio_signer", "psygnal", "asyncio", "sqlite3"]
 
 # Each probe runs in its own interpreter; t0 is taken before any import.
 PROBE_STUDIO = r"""

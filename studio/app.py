@@ -5,6 +5,7 @@ Nothing heavy is imported here: torch, diffusers, transformers, c2pa and web3 lo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 
@@ -30,20 +31,35 @@ def create_context(paths: StudioPaths):
 
 def create_window(ctx):
     """Build the window for ``ctx`` on an existing QApplication (tests use this too)."""
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from studio.ui.dispatch import gui_post
     from studio.ui.main_window import MainWindow
-    from studio.ui.theme import apply_theme
+    from studio.ui.theme import apply_theme, system_is_dark
 
     app = QApplication.instance()
     assert isinstance(app, QApplication), "create a QApplication first"
     ctx.set_dispatcher(gui_post())  # callbacks and app events run on the Qt thread
-    apply_theme(app, ctx.settings.ui.theme)
-    app.styleHints().colorSchemeChanged.connect(
-        lambda _scheme: ctx.settings.ui.theme == "system" and apply_theme(app, "system")
-    )
-    return MainWindow(ctx)
+    ui = ctx.settings.ui
+    # The first frame uses the system scheme seen at the last start; the real one is read
+    # right after the first paint (reading it costs ~40 ms of Qt enums) and applied if it
+    # changed meanwhile.
+    apply_theme(app, ui.theme, ui.system_dark)
+
+    def follow_system(_scheme: object = None) -> None:
+        dark = system_is_dark()
+        if ui.system_dark != dark:  # kept for the next start's first frame
+            ui.system_dark = dark
+            with contextlib.suppress(OSError):  # logged by save_settings; not worth a dialog
+                ctx.save_settings()
+        if ui.theme == "system" and app.property("studioDark") != dark:
+            apply_theme(app, "system", dark)
+
+    app.styleHints().colorSchemeChanged.connect(follow_system)
+    window = MainWindow(ctx)
+    window.first_painted.connect(lambda: QTimer.singleShot(0, follow_system))
+    return window
 
 
 def show_notices(window, notices: list[str]) -> None:
@@ -61,10 +77,7 @@ def run_app(paths: StudioPaths) -> int:
     enable_crash_dumps(paths.log_dir)
     log.info("starting %s %s", APP_NAME, __version__)
 
-    import asyncio  # only the running app needs it (37 ms at start for the window alone)
-
-    import qasync
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from studio.ui.errors import install_excepthook
@@ -76,12 +89,23 @@ def run_app(paths: StudioPaths) -> int:
     app.setDesktopFileName(APP_ID)
     install_excepthook()
 
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     ctx = create_context(paths)
-    ctx.runner.loop = loop  # async chain I/O runs on the qasync loop, beside the GUI
     window = create_window(ctx)
     window.show()
+    # The first paint comes before asyncio and qasync load (~50 ms): a plain Qt loop runs
+    # until the window has painted (or 2 s, if it never does, e.g. started minimised).
+    first = QEventLoop()
+    window.first_painted.connect(first.quit)
+    QTimer.singleShot(2000, first.quit)
+    first.exec()
+
+    import asyncio
+
+    import qasync
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    ctx.set_loop(loop)  # async chain I/O runs on the qasync loop, beside the GUI
     if ctx.notices:
         QTimer.singleShot(0, lambda: show_notices(window, ctx.notices))
     from studio.core.accelerator import installed_torch_build
@@ -94,8 +118,9 @@ def run_app(paths: StudioPaths) -> int:
     quit_event = asyncio.Event()
     app.aboutToQuit.connect(quit_event.set)
     try:
-        with loop:
-            loop.run_until_complete(quit_event.wait())
+        if window.isVisible():  # not closed while it first painted
+            with loop:
+                loop.run_until_complete(quit_event.wait())
     finally:
         ctx.stop_sandbox()  # anvil dumps its state on the way out
         ctx.close()

@@ -29,6 +29,9 @@ class UiSettings:
     theme: str = "system"  # system | light | dark
     window_geometry: str = ""  # base64 of QWidget.saveGeometry()
     last_section: str = "generate"
+    # The system's colour scheme as last seen (None: never looked). The "system" theme paints
+    # the first frame with it and checks the real scheme right after (studio/ui/theme.py).
+    system_dark: bool | None = None
 
 
 @dataclass

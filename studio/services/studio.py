@@ -6,24 +6,27 @@ imported at start. Widgets and commands ask it for services instead of building 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from psygnal import SignalInstance
-
 from studio.core.paths import StudioPaths
 from studio.core.settings import ChainProfile, Settings, SettingsStore
-from studio.services.events import StudioEvents
-from studio.services.runner import OperationRunner, Post
 
 if TYPE_CHECKING:
+    import asyncio
+
+    from psygnal import SignalInstance
+
     from studio.core.chain.profiles import ChainProfiles
     from studio.core.generation.engine import GenerationEngine
     from studio.core.library import Library
     from studio.core.secrets import SecretStore
     from studio.core.wallet.service import WalletService
+    from studio.services.events import StudioEvents
+    from studio.services.runner import OperationRunner, Post
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +39,8 @@ class Studio:
         self.settings_store = settings_store
         self.settings = settings if settings is not None else settings_store.load().settings
         self.notices = list(notices or [])
-        self.events = StudioEvents()
-        self.runner = OperationRunner(post)
+        self._post = post
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
         self._lock = threading.RLock()
 
@@ -49,9 +52,34 @@ class Studio:
         loaded = store.load()
         return cls(paths, store, loaded.settings, notices=list(loaded.notices), post=post)
 
+    # The event hub and the runner are built on first use: both need psygnal, which the
+    # window must not import before its first paint (bench/startup.py).
+
+    @cached_property
+    def events(self) -> StudioEvents:
+        from studio.services.events import StudioEvents
+
+        return StudioEvents()
+
+    @cached_property
+    def runner(self) -> OperationRunner:
+        from studio.services.runner import OperationRunner
+
+        runner = OperationRunner(self._post)
+        runner.loop = self._loop
+        return runner
+
     def set_dispatcher(self, post: Post) -> None:
         """Where callbacks and events run: the GUI queues them onto the Qt thread."""
-        self.runner.post = post
+        self._post = post
+        if "runner" in self.__dict__:
+            self.runner.post = post
+
+    def set_loop(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """The app's asyncio loop (qasync), where the runner starts coroutines."""
+        self._loop = loop
+        if "runner" in self.__dict__:
+            self.runner.loop = loop
 
     def emit(self, signal: SignalInstance, *args: Any) -> None:
         """Emit an app event on the main thread, from any thread (none once closed)."""
@@ -119,6 +147,13 @@ class Studio:
         from studio.core.chain.sandbox import shared_sandbox
 
         return shared_sandbox(self.paths.data_dir)
+
+    def sandbox_running(self) -> bool:
+        """Whether this process runs or uses the Sandbox node. Cheap before any chain work:
+        no Sandbox exists until its module is loaded (it would pull in subprocess and uuid)."""
+        if "studio.core.chain.sandbox" not in sys.modules:
+            return False
+        return self.sandbox().running
 
     def is_running(self, profile: ChainProfile) -> bool:
         """Whether ``profile``'s node is known to be up (the Sandbox's own process)."""
@@ -274,11 +309,13 @@ class Studio:
     def close(self) -> None:
         """Stop background work and close the library; views hear nothing more."""
         self.closed = True
-        self.events.disconnect()
+        if "events" in self.__dict__:  # never built: nobody listens
+            self.events.disconnect()
         engine = self.__dict__.pop("engine", None)
         if engine is not None:
             engine.shutdown()
-        self.runner.shutdown()
+        if "runner" in self.__dict__:
+            self.runner.shutdown()
         library = self.__dict__.pop("library", None)
         if library is not None:
             library.close()

@@ -3,30 +3,51 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject
+
+_KIND: QEvent.Type | None = None
+
+
+class _CallEvent(QEvent):
+    """Carries one callable to the dispatcher. A posted event rather than a queued signal:
+    a queued connection needs ``Qt.ConnectionType``, and the first touch of the ``Qt``
+    namespace builds its 93 Python enums (~40 ms) before the window's first paint. The event
+    type is registered on the first post for the same reason (``QEvent.Type`` is a large
+    enum); two threads racing there register two types, which is harmless (``isinstance``
+    tells the events apart)."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        global _KIND
+        if _KIND is None:
+            _KIND = QEvent.Type(QEvent.registerEventType())
+        super().__init__(_KIND)
+        self.fn = fn
 
 
 class _Dispatcher(QObject):
-    call = Signal(object)
-
     def __init__(self) -> None:
         super().__init__()
         app = QCoreApplication.instance()
         if app is not None:
             self.moveToThread(app.thread())
-        # Queued always: a callback posted from the GUI thread itself still runs after the
-        # current slot returns, as the runner promises.
-        self.call.connect(self._run, Qt.ConnectionType.QueuedConnection)
 
-    @staticmethod
-    def _run(fn: Callable[[], None]) -> None:
-        fn()
+    def event(self, event: QEvent) -> bool:
+        if isinstance(event, _CallEvent):
+            try:
+                event.fn()
+            except Exception:  # as an exception in a slot: to the app's excepthook
+                sys.excepthook(*sys.exc_info())
+            return True
+        return super().event(event)
 
     def post(self, fn: Callable[[], None]) -> None:
-        self.call.emit(fn)
+        # Posted always, from any thread: a callback posted from the GUI thread itself still
+        # runs after the current slot returns, as the runner promises; FIFO per receiver.
+        QCoreApplication.postEvent(self, _CallEvent(fn))
 
 
 _DISPATCHER: _Dispatcher | None = None

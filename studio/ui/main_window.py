@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSize, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -24,6 +25,10 @@ from studio.resources import resource
 from studio.ui.context import AppContext
 from studio.ui.sections import SECTIONS, SectionSpec
 from studio.ui.text import account_status
+from studio.viewmodels.chain_text import chain_status
+
+if TYPE_CHECKING:
+    from studio.ui.drop import WindowImport
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +68,7 @@ class MainWindow(QMainWindow):
         self._pages: dict[str, QWidget] = {}
         self._holders: dict[str, QWidget] = {}
         for i, spec in enumerate(SECTIONS):
-            item = QListWidgetItem(spec.title)
-            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            item = QListWidgetItem(spec.title)  # row i is SECTIONS[i]
             item.setToolTip(f"{spec.blurb} (Ctrl+{i + 1})")
             self.sidebar.addItem(item)
             holder = QWidget()  # replaced by the real page on first show
@@ -79,22 +83,24 @@ class MainWindow(QMainWindow):
         self.busy_label.setObjectName("busyLabel")
         self.device_label = QLabel("Device: not probed yet")
         self.device_label.setToolTip("Found when the first image is generated")
-        self.chain_label = QLabel()
+        chain_text, chain_tip = chain_status(ctx)
+        self.chain_label = QLabel(chain_text)
+        self.chain_label.setToolTip(chain_tip)
         self.account_label = QLabel(self._account_text())
         for w in (self.busy_label, self.device_label, self.chain_label, self.account_label):
             w.setContentsMargins(8, 0, 8, 0)
             self.statusBar().addPermanentWidget(w)
-        self._bind_state()
 
         self._build_menus()
-        from studio.ui.drop import install_import_handling
-
-        self.importer = install_import_handling(self)  # drops, paste, File > Import
+        self._importer: WindowImport | None = None
+        self._started = False
         self._restore_geometry()
         keys = [s.key for s in SECTIONS]
         last = ctx.settings.ui.last_section
         # The row is selected now, its page is built right after the first paint: a section
-        # (Generate imports the engine, PIL and the signer) must not delay the window.
+        # (Generate imports the engine, PIL and the signer) must not delay the window. So are
+        # the view-models (psygnal) behind the status bar and the window-wide import handling;
+        # until then the status bar shows what the settings say (see finish_start).
         self.sidebar.blockSignals(True)
         self.sidebar.setCurrentRow(keys.index(last) if last in keys else 0)
         self.sidebar.blockSignals(False)
@@ -115,6 +121,7 @@ class MainWindow(QMainWindow):
             self.sidebar.setCurrentRow(row)
 
     def page(self, key: str) -> QWidget:
+        self.finish_start()
         return self._pages.get(key) or self._build_page(SECTIONS[self.section_keys().index(key)])
 
     def _build_page(self, spec: SectionSpec) -> QWidget:
@@ -184,14 +191,16 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # setShortcuts([...]), not setShortcut(...): resolving setShortcut's overloads builds
+        # the 93 Python enums of the Qt namespace (~40 ms) before the first paint.
+        quit_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Quit)])
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
         view_menu = self.menuBar().addMenu("&View")
         for i, spec in enumerate(SECTIONS):
             action = QAction(spec.title, self)
-            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            action.setShortcuts([QKeySequence(f"Ctrl+{i + 1}")])
             action.triggered.connect(lambda _=False, k=spec.key: self.show_section(k))
             view_menu.addAction(action)
             self.addAction(action)
@@ -229,8 +238,28 @@ class MainWindow(QMainWindow):
             self.first_painted.emit()
             QTimer.singleShot(0, self._show_current_page)
 
+    @property
+    def importer(self) -> WindowImport:
+        """Drops, paste and File > Import (installed right after the first paint)."""
+        self.finish_start()
+        assert self._importer is not None
+        return self._importer
+
+    def finish_start(self) -> None:
+        """What the first paint need not wait for: the status bar's view-models and the
+        window-wide import handling (an application event filter). Runs right after the first
+        paint, or earlier when something asks for it; once."""
+        if self._started:
+            return
+        self._started = True
+        self._bind_state()
+        from studio.ui.drop import install_import_handling
+
+        self._importer = install_import_handling(self)
+
     def _show_current_page(self) -> None:
         """Build and show the selected section unless a switch already did."""
+        self.finish_start()
         row = self.sidebar.currentRow()
         if row >= 0 and self.stack.currentWidget() is not self._pages.get(SECTIONS[row].key):
             self._on_row(row)
@@ -241,7 +270,8 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
-        self.importer.controller.shutdown()
+        if self._importer is not None:
+            self._importer.controller.shutdown()
         for page in self._pages.values():
             stop = getattr(page, "shutdown", None)
             if callable(stop):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 
 def system_is_dark() -> bool:
+    """Whether the system's colour scheme is dark. Not before the first paint: reading it
+    builds the 93 Python enums of the ``Qt`` namespace (~40 ms); see ``system_dark``."""
+    from PySide6.QtCore import Qt
+
     return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
 
@@ -32,10 +35,15 @@ def _dark_palette() -> QPalette:
     return p
 
 
-def apply_theme(app: QApplication, theme: str) -> bool:
-    """Apply ``system``, ``light`` or ``dark``. Returns whether the result is dark."""
+def apply_theme(app: QApplication, theme: str, system_dark: bool | None = None) -> bool:
+    """Apply ``system``, ``light`` or ``dark``. Returns whether the result is dark.
+    ``system_dark``: the system's scheme when the caller knows it (``system`` then need not
+    read it)."""
     app.setStyle("Fusion")
-    dark = system_is_dark() if theme == "system" else theme == "dark"
+    if theme == "system":
+        dark = system_is_dark() if system_dark is None else system_dark
+    else:
+        dark = theme == "dark"
     palette = _dark_palette() if dark else app.style().standardPalette()
     app.setPalette(palette)
     app.setProperty("studioDark", dark)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from psygnal import Signal
 
 from studio.services.studio import Studio
+from studio.viewmodels.chain_text import chain_status
 
 
 class ChainStatusModel:
@@ -19,17 +20,7 @@ class ChainStatusModel:
         ev.chain_profiles_changed.connect(self._update)
 
     def _compute(self) -> tuple[str, str]:
-        from studio.core.chain.profiles import SANDBOX_ID
-
-        profile = self.studio.profiles.active()
-        if profile.id == SANDBOX_ID:
-            running = self.studio.sandbox().running
-            state = "running" if running else "not started"
-            tip = ("The local test chain is running" if running else
-                   "The local test chain starts on first use (fund, mint)")
-            return f"Chain: {profile.name} ({state})", tip
-        return (f"Chain: {profile.name} (chain {profile.chain_id})",
-                f"{profile.name}: {profile.rpc_url}")
+        return chain_status(self.studio)
 
     def _update(self, *_: object) -> None:
         text, tip = self._compute()
