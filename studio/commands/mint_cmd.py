@@ -44,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="accept the fees shown without asking")
     m.add_argument("--soft-binding", metavar="HEX",
                    help="a watermark's soft-binding id (up to 32 bytes, hex) to record "
-                   "on-chain with the token")
+                   "on-chain with the token (default: the one the file's credentials declare; "
+                   "a different one is refused)")
     m.add_argument("--json", action="store_true", help="machine-readable result")
     m.set_defaults(func=_mint)
 
@@ -225,6 +226,8 @@ def _mint(args: argparse.Namespace, ctx) -> int:
         print(f"minted: token {rec.token_id}\n  collection {rec.collection}\n"
               f"  token URI  {rec.token_uri}\n  royalty    {rec.royalty_bps / 100:g}% to "
               f"{rec.royalty_receiver or '(none)'}\n  chain      {profile.name}")
+        if rec.soft_binding_id:
+            print(f"  watermark  {rec.soft_binding_id} (soft binding, recorded on chain)")
     return 0
 
 
@@ -380,9 +383,32 @@ def lookup_token(ctx, settings, profile_id: str, file: Path, creator: str | None
         raise _fail(str(exc)) from exc
 
 
-def format_token(token, profile_id: str) -> str:
+def lookup_watermark(ctx, settings, profile_id: str, recovery, copy: bytes, *,
+                     fetch: bool = False, gateway: str = "", trust_anchors=None):
+    """The token whose mint recorded ``recovery``'s watermark on chain ``profile_id`` (an
+    indexed event lookup); with ``fetch``, its metadata and minted file complete
+    ``recovery`` when the library had no original (core/chain/durable.py)."""
+    from studio.core.chain.durable import recover_on_chain
+    from studio.core.chain.profiles import ChainProfiles
+
+    async def go(library, profile):
+        async with _connected(ctx, library, settings, profile) as tm:
+            await tm.check_chain()
+            return await recover_on_chain(tm, library, recovery, copy, fetch=fetch,
+                                          gateway=gateway or settings.chain.ipfs_gateway,
+                                          trust_anchors=trust_anchors)
+
+    try:
+        profile = ChainProfiles(settings).get(profile_id)
+        with ctx.library() as library:
+            return asyncio.run(go(library, profile))
+    except _errors() as exc:
+        raise _fail(str(exc)) from exc
+
+
+def format_token(token, profile_id: str, *, what: str = "this exact file") -> str:
     if token is None:
-        return f"\nOn chain {profile_id}: no token holds this exact file."
+        return f"\nOn chain {profile_id}: no token holds {what}."
     whose = ("the creator's collection (the wallet bound in the credentials)"
              if token.by_creator else "the earliest collection holding it")
     lines = [f"\nOn chain {profile_id}: minted, in {whose}",

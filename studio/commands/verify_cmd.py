@@ -24,7 +24,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="fetch credentials stored remotely (contacts the server the file "
                    "names, and only that one); off by default")
     p.add_argument("--chain", metavar="PROFILE",
-                   help="also find the token holding this exact file on this chain")
+                   help="also find the token holding this exact file on this chain; for a "
+                   "stripped copy, the token whose mint recorded its watermark")
+    p.add_argument("--fetch-metadata", action="store_true",
+                   help="with --chain, when the original is not in this library: fetch the "
+                   "token's metadata and the minted file (network; off by default) to recover "
+                   "its credentials")
+    p.add_argument("--ipfs-gateway", metavar="URL",
+                   help="gateway for ipfs:// URIs (default: the chain settings' "
+                   "ipfs_gateway); its bytes are checked against the CID")
     p.set_defaults(func=_verify)
 
     a = sub.add_parser("attest", help="write a signed copy of an imported file; the original "
@@ -43,6 +51,12 @@ def _verify(args: argparse.Namespace, ctx) -> int:
     from studio.core.provenance.reader import read_report
     from studio.core.provenance.trust import anchors_for
 
+    if (getattr(args, "fetch_metadata", False) or getattr(args, "ipfs_gateway", None)) \
+            and not getattr(args, "chain", None):
+        from studio.cli import CliError
+
+        raise CliError("--fetch-metadata and --ipfs-gateway need --chain PROFILE (the token's "
+                       "metadata is what they fetch)", 2)
     settings = _settings(ctx)
     anchors = anchors_for(settings.provenance, ctx.paths)
     report = read_report(args.file, anchors, fetch_remote=getattr(args, "fetch_remote", False))
@@ -51,9 +65,17 @@ def _verify(args: argparse.Namespace, ctx) -> int:
         from studio.core.provenance.recovery import recover
 
         recovery = recover(args.file, ctx.paths, anchors)
-    # A recovered copy's token is the original's: look that file up on chain.
-    held = Path(recovery.original_path) if recovery and recovery.found else args.file
-    token = _chain_lookup(args, ctx, settings, held) if getattr(args, "chain", None) else None
+    token = None
+    # Not in this library but watermarked: the watermark's own record on chain.
+    by_watermark = bool(recovery is not None and recovery.source != "library"
+                        and recovery.payload)
+    if getattr(args, "chain", None):
+        if by_watermark:
+            token = _watermark_lookup(args, ctx, settings, recovery, anchors)
+        else:
+            # A recovered copy's token is the original's: look that file up on chain.
+            held = Path(recovery.original_path) if recovery and recovery.found else args.file
+            token = _chain_lookup(args, ctx, settings, held)
     if args.json:
         data = report.to_json()
         data["recovery"] = recovery.to_json() if recovery else None
@@ -67,8 +89,22 @@ def _verify(args: argparse.Namespace, ctx) -> int:
         if args.chain:
             from studio.commands.mint_cmd import format_token
 
-            print(format_token(token, args.chain))
+            what = "its watermark" if by_watermark else "this exact file"
+            print(format_token(token, args.chain, what=what))
     return EXIT_FOR_STATE[report.state.value]
+
+
+def _watermark_lookup(args: argparse.Namespace, ctx, settings, recovery, anchors):
+    from studio.cli import CliError
+    from studio.commands.mint_cmd import lookup_watermark
+
+    try:
+        copy = args.file.read_bytes()
+    except OSError as exc:
+        raise CliError(f"{args.file} cannot be read: {exc}") from exc
+    return lookup_watermark(ctx, settings, args.chain, recovery, copy,
+                            fetch=args.fetch_metadata, gateway=args.ipfs_gateway or "",
+                            trust_anchors=anchors)
 
 
 def _chain_lookup(args: argparse.Namespace, ctx, settings, file: Path):

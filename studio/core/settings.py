@@ -113,6 +113,10 @@ class ChainProfile:
 class ChainSettings:
     active_profile: str = "sandbox"
     profiles: list[ChainProfile] = field(default_factory=list)
+    # Where ipfs:// token metadata is fetched from (path style: GATEWAY/ipfs/CID), only when
+    # the user allows network (`studio verify --fetch-metadata`); bytes are checked against
+    # the CID, so the gateway needs no trust.
+    ipfs_gateway: str = "https://ipfs.io"
 
 
 @dataclass

@@ -55,9 +55,11 @@ class TokenInfo:
     # True when the collection belongs to the wallet bound in the file's credentials.
     by_creator: bool = False
     copies: list[TokenCopy] = field(default_factory=list)
+    content_hash: str = ""  # hex sha256 the mint recorded (the minted file's)
 
     def to_json(self) -> dict[str, Any]:
         return {"collection": self.collection, "collection_name": self.collection_name,
+                "content_hash": self.content_hash or None,
                 "token_id": str(self.token_id), "owner": self.owner,
                 "token_uri": self.token_uri, "royalty_receiver": self.royalty_receiver,
                 "royalty_percent": str(self.royalty_percent),
@@ -175,6 +177,13 @@ async def find_token(tm: TransactionManager, library: Library, sha256: str, *,
     ``creator`` (the wallet bound in the file's credentials) when there is one, else the
     earliest; the others are listed as copies. None when no collection holds it."""
     refs = await minted_refs(tm, library, content_hash=bytes.fromhex(sha256), chunk=chunk)
+    return await choose_token(tm, refs, creator)
+
+
+async def choose_token(tm: TransactionManager, refs: list[MintedRef],
+                       creator: str | None = None) -> TokenInfo | None:
+    """The creator's token among ``refs`` when there is one, else the earliest; the others
+    as copies."""
     if not refs:
         return None
     abi = _abi("StudioCollection")
@@ -205,6 +214,22 @@ async def find_tokens_by_soft_binding(tm: TransactionManager, library: Library,
     return await minted_refs(tm, library, soft_binding_id=soft_binding_id, chunk=chunk)
 
 
+async def find_token_by_soft_binding(tm: TransactionManager, library: Library,
+                                     soft_binding_id: bytes, *, creator: str | None = None,
+                                     chunk: int = LOG_RANGE) -> TokenInfo | None:
+    """The token whose mint recorded this watermark: the earliest (or ``creator``'s), with
+    the other collections that recorded the same id as copies. Anyone can record any id, so
+    this is a lead; the token's credentials (its metadata's file) decide."""
+    refs = await find_tokens_by_soft_binding(tm, library, soft_binding_id, chunk=chunk)
+    return await choose_token(tm, refs, creator)
+
+
+async def token_for(tm: TransactionManager, ref: MintedRef) -> TokenInfo:
+    """One event's token on its own (no copies listed)."""
+    c = tm.w3.eth.contract(address=ref.collection, abi=_abi("StudioCollection"))
+    return await _token_info(tm, ref, await tm._rpc(c.functions.owner().call()), False, [])
+
+
 async def _token_info(tm: TransactionManager, ref: MintedRef, collection_owner: str,
                       by_creator: bool, copies: list[TokenCopy]) -> TokenInfo:
     w3 = tm.w3
@@ -222,7 +247,7 @@ async def _token_info(tm: TransactionManager, ref: MintedRef, collection_owner: 
         token_uri=await tm._rpc(c.functions.tokenURI(token).call()),
         royalty_receiver=receiver, royalty_percent=Decimal(amount) / 10_000, split=split,
         collection_owner=collection_owner, first_block=ref.first_block,
-        by_creator=by_creator, copies=copies)
+        by_creator=by_creator, copies=copies, content_hash=ref.content_hash.hex())
 
 
 async def _is_splitter(tm: TransactionManager, address: str) -> bool:

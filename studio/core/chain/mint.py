@@ -99,11 +99,16 @@ class MintWorkflow:
 
     def create(self, plan: MintPlan) -> MintRecord:
         """Validate ``plan`` and write the draft. An unfinished mint of the same asset on this
-        chain is returned instead (resume it); an asset already minted here is refused."""
+        chain is returned instead (resume it); an asset already minted here is refused. The
+        asset's own watermark (its manifest's soft binding) is recorded unless the plan names
+        one; a plan naming another is refused."""
+        from studio.core.chain.durable import asset_soft_binding, with_soft_binding
+
         bps, recipients, allocs = plan.validated()
         asset = self.library.get(plan.asset_id)
         if asset is None:
             raise MintError(f"No asset #{plan.asset_id} in the library")
+        plan = with_soft_binding(plan, asset_soft_binding(self.library, asset))
         chain_id = self.tm.profile.chain_id
         for existing in self.store.for_asset(asset.id, chain_id):
             if existing.state == MintState.MINTED:

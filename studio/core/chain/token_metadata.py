@@ -39,6 +39,22 @@ def publish_fields(library: Library, rec: MintRecord) -> dict[str, Any]:
         label = read_report(path).manifest_label  # generated files are signed too
     meta = TokenMetadata(name=rec.title, description=rec.description,
                          image=f"ipfs://{image_cid}", sha256=asset.sha256, model=model,
-                         seed=seed, manifest_label=label, media_type=asset.media_type)
+                         seed=seed, manifest_label=label, media_type=asset.media_type,
+                         soft_binding=_soft_binding(library, asset, rec))
     return {"metadata_json": meta.to_bytes().decode("utf-8"), "metadata_cid": meta.cid(),
             "image_cid": image_cid, "token_uri": meta.token_uri()}
+
+
+def _soft_binding(library: Library, asset, rec: MintRecord) -> dict[str, str] | None:
+    """The soft binding the mint records on chain, with its algorithm when the file's own
+    manifest declares it (an id given by hand for an unmarked file has none)."""
+    import base64
+
+    from studio.core.chain.durable import asset_soft_binding
+
+    if not rec.soft_binding_id:
+        return None
+    value = bytes.fromhex(rec.soft_binding_id)
+    own = asset_soft_binding(library, asset)
+    alg = own.algorithm if own is not None and own.value == value else ""
+    return {"alg": alg, "value": base64.b64encode(value).decode("ascii")}

@@ -2,8 +2,10 @@
 
 A copy re-encoded by a social site has lost its C2PA boxes but keeps the watermark the studio
 embedded before signing (soft_binding.py). Its id leads to the signed original in the local
-library; the original's credentials are read from there. The chain lookup of the original's
-token lives in the chain layer (provenance does not depend on a chain), see verify_cmd.
+library; the original's credentials are read from there. When this library did not issue the
+id, the chain layer (core/chain/durable.py; provenance does not depend on a chain) looks the
+id up in the tokens' ContentMinted events and, with the user's leave, fetches the minted
+original through the token's metadata; :meth:`Recovery.adopt` fills the same fields from it.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class Recovery:
     path: str
     watermark_id: int | None = None
     algorithm: str | None = None
+    payload: bytes | None = None  # the decoded soft-binding value (what the mint records)
+    source: str | None = None  # where the original was found: "library" or "chain"
     asset_id: int | None = None
     original_path: str | None = None
     original_title: str | None = None
@@ -71,6 +75,10 @@ class Recovery:
         if self.watermark_id is None:
             return "No credentials in this file, and no studio watermark either."
         if not self.found:
+            if token_id is not None:
+                return (f"No credentials in this file; its watermark {self.watermark_id:08x} "
+                        f"leads to token {token_id}" + (f", but {self.reason}" if self.reason
+                                                        else "."))
             return (f"No credentials in this file; it carries studio watermark "
                     f"{self.watermark_id:08x}, but {self.reason}")
         text = (f"No credentials in this file; its watermark leads to "
@@ -90,7 +98,7 @@ class Recovery:
             "watermark": ({"id": self.watermark_id, "algorithm": wm.ALG_NAMES.get(
                 self.algorithm or "", self.algorithm)} if self.watermark_id is not None
                 else None),
-            "found": self.found, "reason": self.reason or None,
+            "found": self.found, "source": self.source, "reason": self.reason or None,
             "asset_id": self.asset_id, "original_path": self.original_path,
             "original_title": self.original_title, "original_sha256": self.original_sha256,
             "signer": self.signer, "minted": self.minted,
@@ -99,7 +107,22 @@ class Recovery:
                 "psnr_db": diff.psnr_db, "mean_abs": diff.mean_abs,
                 "resized_from": list(diff.resized_from) if diff.resized_from else None,
                 "copy_size": list(diff.copy_size)},
+            **self.extra,
         }
+
+    def adopt(self, copy: bytes, original: bytes, *, where: str, title: str | None,
+              source: str, trust_anchors: Any = None) -> None:
+        """Take ``original`` (the signed file the watermark leads to, found at ``where``) as
+        this copy's original: its credentials and how far the copy's pixels are from it."""
+        import hashlib
+
+        from studio.core.provenance.reader import read_report_bytes
+
+        self.source, self.original_path, self.original_title = source, where, title
+        self.original_sha256 = hashlib.sha256(original).hexdigest()
+        self.original_report = read_report_bytes(original, trust_anchors, name=where)
+        self.difference = pixel_difference(copy, original)
+        self.reason = ""
 
 
 def pixel_difference(copy: bytes, original: bytes) -> PixelDifference | None:
@@ -146,7 +169,7 @@ def recover(path: Path, paths: StudioPaths, trust_anchors: Any = None) -> Recove
     if det is None:
         rec.reason = "no studio watermark found"
         return rec
-    rec.watermark_id, rec.algorithm = det.wm_id, det.algorithm
+    rec.watermark_id, rec.algorithm, rec.payload = det.wm_id, det.algorithm, det.payload
     sha = sha256_for_id(paths, det.wm_id)
     if sha is None:
         rec.reason = "this library did not issue that id (the original is elsewhere)."
@@ -158,7 +181,7 @@ def recover(path: Path, paths: StudioPaths, trust_anchors: Any = None) -> Recove
             return rec
         original = lib.path_of(asset)
         rec.minted = asset.id in lib.minted_ids()
-    rec.asset_id, rec.original_sha256 = asset.id, sha
+    rec.asset_id, rec.original_sha256, rec.source = asset.id, sha, "library"
     rec.original_path = str(original)
     rec.original_title = asset.title or asset.original_name or original.name
     try:

@@ -28,6 +28,9 @@ class TokenMetadata:
     manifest_label: str | None = None  # the active C2PA manifest
     media_type: str = ""
     external_url: str = ""
+    # The C2PA soft binding (watermark) of the media: {"alg": ..., "value": base64}, so a
+    # stripped copy's decoded watermark can be matched against the token.
+    soft_binding: dict[str, str] | None = None
     extra_attributes: dict[str, str | int | float] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -51,6 +54,9 @@ class TokenMetadata:
         attributes.append({"trait_type": "SHA-256", "value": self.sha256})
         if self.manifest_label:
             attributes.append({"trait_type": "C2PA manifest", "value": self.manifest_label})
+        if self.soft_binding:
+            attributes.append({"trait_type": "C2PA soft binding",
+                               "value": self.soft_binding.get("value", "")})
         attributes += [{"trait_type": k, "value": v} for k, v in self.extra_attributes.items()]
         doc: dict[str, Any] = {
             "name": self.name.strip(),
@@ -61,6 +67,8 @@ class TokenMetadata:
             "properties": {"sha256": self.sha256, "c2pa_manifest": self.manifest_label,
                            "media_type": self.media_type or None},
         }
+        if self.soft_binding:
+            doc["properties"]["c2pa_soft_binding"] = dict(self.soft_binding)
         if self.external_url:
             doc["external_url"] = self.external_url
         return doc
