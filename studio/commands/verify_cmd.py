@@ -86,6 +86,11 @@ def _verify(args: argparse.Namespace, ctx) -> int:
         print(format_report(report))
         if recovery is not None:
             print("  " + recovery.summary(token.token_id if token else None))
+            from studio.core.chain.durable import NOT_FETCHED
+
+            if token is not None and recovery.reason == NOT_FETCHED:
+                print("  Run again with --fetch-metadata to fetch the token's metadata and the "
+                      "minted file, and check their credentials.")
         if args.chain:
             from studio.commands.mint_cmd import format_token
 

@@ -304,6 +304,25 @@ class Studio:
 
         return recover(path, self.paths, anchors_for(self.settings.provenance, self.paths))
 
+    async def find_watermark_token(self, recovery: Any, path: Any,
+                                   profile: ChainProfile | str | None = None) -> Any:
+        """The token on ``profile`` (default: the active one) whose mint recorded the
+        watermark of a file this library could not lead anywhere (core/chain/durable.py),
+        or None. Only the chain is contacted (no metadata fetch), and only a node that is up:
+        the Sandbox is not started for this."""
+        from pathlib import Path
+
+        from studio.core.chain.durable import recover_on_chain
+
+        profile = self.profile(profile)
+        if getattr(recovery, "payload", None) is None or not self.is_running(profile):
+            return None
+        import asyncio
+
+        copy = await asyncio.to_thread(Path(path).read_bytes)
+        async with self.chain_session(profile, account=None, check=True) as session:
+            return await recover_on_chain(session.tm, self.library, recovery, copy)
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:

@@ -117,6 +117,9 @@ class InspectorPanel(QWidget):
     report_ready = Signal(object)  # the ProvenanceReport shown (tests and the gallery listen)
     attested = Signal(object)  # the new Asset made by "Attest..."
     recovered = Signal(object)  # the Recovery of a file without credentials (its watermark)
+    # (Recovery, TokenInfo | None): the active chain's answer for a watermark this library
+    # did not issue (emitted only when it was asked)
+    chain_checked = Signal(object, object)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -349,6 +352,49 @@ class InspectorPanel(QWidget):
                     self.summary.addRow(key, _token_value(str(value)) if key == "Token"
                                         else _value(str(value)))
         self.recovered.emit(rec)
+        if rec.payload is not None and rec.source != "library" and self.asset is not None:
+            self._chain_lookup(rec, self.ctx.library.path_of(self.asset))
+
+    def _chain_lookup(self, rec: Any, path: Any) -> None:
+        """Ask the active chain for the token whose mint recorded this watermark (the
+        original is in another library); the runner's loop does the RPC, not this widget."""
+        request = self._request
+        profile = self.ctx.profile()
+        if not self.ctx.is_running(profile):
+            return  # the Sandbox is not started just to look
+        self.state_label.setText(rec.summary() + f" Looking on {profile.name}…")
+
+        def done(token: Any) -> None:
+            if request != self._request or not isValid(self):
+                return
+            self._show_chain_token(rec, token, profile.name)
+
+        def failed(exc: BaseException) -> None:
+            if request != self._request or not isValid(self):
+                return
+            self.state_label.setText(rec.summary() + f" ({profile.name} could not be asked: "
+                                     f"{exc or type(exc).__name__})")
+            self.chain_checked.emit(rec, None)
+
+        (self.ctx.runner.run_async(lambda: self.ctx.find_watermark_token(rec, path, profile),
+                                   label="Looking for its token")
+         .success(done).failure(failed).start())
+
+    def _show_chain_token(self, rec: Any, token: Any, chain_name: str) -> None:
+        if token is None:
+            self.state_label.setText(rec.summary())
+        else:
+            self.state_label.setText(
+                f"No credentials in this file; its watermark {rec.watermark_id:08x} leads to "
+                f"token {short_token(token.token_id)} on {chain_name} (the signed original is "
+                "in another library; the token's metadata names it).")
+            for key, value in (("Token", str(token.token_id)),
+                               ("Collection", f"{token.collection_name} ({token.collection})"),
+                               ("Owner", token.owner), ("Token URI", token.token_uri),
+                               ("Watermark", f"{rec.watermark_id:08x}")):
+                self.summary.addRow(key, _token_value(value) if key == "Token"
+                                    else _value(value))
+        self.chain_checked.emit(rec, token)
 
     def _fill_details(self, report) -> None:
         tree = self.details

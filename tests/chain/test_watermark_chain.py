@@ -111,6 +111,7 @@ def test_stripped_copy_finds_its_token_and_signer_from_another_library(
     out = capsys.readouterr().out
     assert code == 2, out
     assert f"leads to token {token_id}, but its credentials were not fetched" in out, out
+    assert "Run again with --fetch-metadata" in out
     assert minted["collection"] in out and minted["token_uri"] in out
     assert gateway.requests == []
 

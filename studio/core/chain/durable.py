@@ -87,6 +87,8 @@ def with_soft_binding(plan: MintPlan, own: SoftBinding | None) -> MintPlan:
 
 # ---- recovery through the chain -----------------------------------------------------------
 
+NOT_FETCHED = "its credentials were not fetched (that needs network)."
+
 
 async def recover_on_chain(tm: TransactionManager, library: Library, rec: Recovery,
                            copy: bytes, *, fetch: bool = False, gateway: str = "",
@@ -109,8 +111,7 @@ async def recover_on_chain(tm: TransactionManager, library: Library, rec: Recove
     if rec.found:
         return token  # the library's original comes first; the token is added
     if not fetch:
-        rec.reason = ("its credentials were not fetched (run again with --fetch-metadata to "
-                      "fetch the token's metadata and the minted file).")
+        rec.reason = NOT_FETCHED
         return token
     import asyncio
 
