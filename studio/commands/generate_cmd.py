@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a registered model id, or a diffusers folder / .safetensors file "
                         "(required unless --reuse names the model)")
     g.add_argument("--config", metavar="DIR", type=Path,
-                   help="diffusers folder whose configs a single-file checkpoint uses offline")
+                   help="diffusers folder whose configs a single-file checkpoint uses instead of "
+                        "the ones the studio ships")
     g.add_argument("--prompt", help="required unless --reuse gives one")
     g.add_argument("--negative")
     g.add_argument("--seed", type=int, help="default: random (or the reused seed)")

@@ -56,8 +56,8 @@ def test_registry_add_list_remove_and_hash_cache(library, tiny_model, tiny_singl
     assert folder.kind is ModelKind.FOLDER and folder.family is Family.SD15
     assert len(folder.sha256) == 64 and sum(hashed) > 0
     single = reg.add(tiny_single_file)
-    # The single file borrows the registered folder's configs for offline loading.
-    assert single.kind is ModelKind.SINGLE_FILE and single.config_dir == str(tiny_model)
+    # SD 1.5 single files load from the configs the studio ships, not a registered folder's.
+    assert single.kind is ModelKind.SINGLE_FILE and single.config_dir is None
     assert [e.id for e in reg.list()] == [folder.id, single.id]
     assert reg.get(folder.id[:6]) == folder and reg.get(str(tiny_single_file)) == single
     hashed.clear()

@@ -24,7 +24,7 @@ a `.safetensors` checkpoint) to make real pictures.
 
 - UNet: 2 blocks (32, 64 channels), cross-attention dim 32
 - VAE: 4 blocks of 16 channels (8x downscale, like SD)
-- Text encoder: CLIP, 2 layers, width 32, byte-level vocabulary written locally
+- Text encoder: CLIP, 2 layers, width 32, with the real CLIP tokenizer the studio ships
 - Scheduler: Euler, SD 1.5 noise schedule
 """
 
@@ -103,12 +103,16 @@ def build_demo_pipeline(folder: Path, seed: int = 0):
         norm_num_groups=8,
         sample_size=64,
     )
-    vocab_size = write_tokenizer(folder / "tokenizer")
+    # The real CLIP tokenizer (shipped in resources/model_configs), so the single-file export
+    # loads with the studio's SD 1.5 configs exactly as the folder does.
+    from studio.core.generation.single_file import CLIP_VOCAB, write_clip_tokenizer
+
+    write_clip_tokenizer(folder / "tokenizer")
     tokenizer = CLIPTokenizer.from_pretrained(str(folder / "tokenizer"))
     text_encoder = CLIPTextModel(CLIPTextConfig(
         hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
-        vocab_size=vocab_size, max_position_embeddings=77, projection_dim=32,
-        bos_token_id=vocab_size - 2, eos_token_id=vocab_size - 1, pad_token_id=vocab_size - 1,
+        vocab_size=CLIP_VOCAB, max_position_embeddings=77, projection_dim=32,
+        bos_token_id=CLIP_VOCAB - 2, eos_token_id=CLIP_VOCAB - 1, pad_token_id=CLIP_VOCAB - 1,
     ))
     scheduler = EulerDiscreteScheduler(
         num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012,
@@ -125,7 +129,7 @@ def build_demo_pipeline(folder: Path, seed: int = 0):
 
 
 def write_single_file(pipe, path: Path) -> Path:
-    """Export ``pipe`` (SD 1.x layout) as one LDM-layout ``.safetensors`` checkpoint."""
+    """Export ``pipe`` (SD 1.x or SDXL) as one LDM-layout ``.safetensors`` checkpoint."""
     from safetensors.torch import save_file
 
     from studio.core.generation.ldm_export import to_ldm_state_dict

@@ -2,8 +2,9 @@
 
 The sizes follow diffusers' own fast tests (``tests/pipelines/*``: one or two transformer
 layers, 32-wide text encoders) so each family's real pipeline class runs end to end on a CPU in
-about a second. Tokenizers are written locally (a byte-level CLIP vocabulary, a character-level
-T5 vocabulary), never fetched. Every image these models make is noise.
+about a second. Tokenizers are never fetched: the real CLIP tokenizer the studio ships
+(resources/model_configs/clip; a byte-level one for the 1024-wide SD 2.x encoder) and a
+character-level T5 vocabulary written locally. Every image these models make is noise.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _vae(latent_channels: int = 4, **kw: Any) -> Any:
 
 
 def _clip(folder: Path, name: str, *, hidden: int = 32, projection: bool = False,
-          layers: int = 2) -> tuple:
+          layers: int = 2, heads: int = 4, act: str = "gelu", pad: str = "<|endoftext|>") -> tuple:
     from transformers import (
         CLIPTextConfig,
         CLIPTextModel,
@@ -48,14 +49,21 @@ def _clip(folder: Path, name: str, *, hidden: int = 32, projection: bool = False
     )
 
     from studio.core.generation.demo import write_tokenizer
+    from studio.core.generation.single_file import CLIP_VOCAB, write_clip_tokenizer
 
-    vocab = write_tokenizer(folder / name)
+    if hidden < 256:
+        # The real CLIP tokenizer the studio ships: single-file exports load with the shipped
+        # family configs. (Too big an embedding for the 1024-wide SD 2.x encoder.)
+        write_clip_tokenizer(folder / name, pad)
+        vocab = CLIP_VOCAB
+    else:
+        vocab = write_tokenizer(folder / name)
     tok = CLIPTokenizer.from_pretrained(str(folder / name))
     config = CLIPTextConfig(
-        hidden_size=hidden, intermediate_size=37, num_hidden_layers=layers, num_attention_heads=4,
-        vocab_size=vocab, max_position_embeddings=77, projection_dim=32,
-        bos_token_id=vocab - 2, eos_token_id=vocab - 1, pad_token_id=vocab - 1,
-        hidden_act="gelu")
+        hidden_size=hidden, intermediate_size=37, num_hidden_layers=layers,
+        num_attention_heads=heads, vocab_size=vocab, max_position_embeddings=77,
+        projection_dim=32, bos_token_id=vocab - 2, eos_token_id=vocab - 1,
+        pad_token_id=vocab - 1, hidden_act=act)
     model = (CLIPTextModelWithProjection if projection else CLIPTextModel)(config)
     return model, tok
 
@@ -116,22 +124,25 @@ def _build_sd(folder: Path, family: Family) -> Any:
 def _build_sdxl(folder: Path, family: Family) -> Any:
     from diffusers import StableDiffusionXLPipeline
 
-    te1, tok1 = _clip(folder, "tokenizer")
-    te2, tok2 = _clip(folder, "tokenizer_2", projection=True)
-    # diffusers' SDXL fast-test UNet: text_time conditioning, 64 = 32 + 32 text width,
+    # As in SDXL (CLIP-L 768 + OpenCLIP bigG 1280), the two encoders differ in width, which is
+    # how a single-file loader tells their tensors apart; heads follow the single-file loader's
+    # conventions (64-wide, or 8-wide below that) so the export loads back identically.
+    te1, tok1 = _clip(folder, "tokenizer", act="quick_gelu")
+    te2, tok2 = _clip(folder, "tokenizer_2", hidden=64, heads=1, projection=True, pad="!")
+    # diffusers' SDXL fast-test UNet: text_time conditioning, 96 = 32 + 64 text width,
     # 80 = 6 time ids x 8 + the 32-wide pooled text embedding.
     unet = _unet(block_out_channels=(32, 64), layers_per_block=1,
                  down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
                  up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-                 attention_head_dim=(2, 4), use_linear_projection=True,
+                 attention_head_dim=(4, 8), use_linear_projection=True,
                  addition_embed_type="text_time", addition_time_embed_dim=8,
                  transformer_layers_per_block=(1, 2), projection_class_embeddings_input_dim=80,
-                 cross_attention_dim=64)
+                 cross_attention_dim=96)
     sched = _sd_scheduler(timestep_spacing="trailing") if FAMILIES[family].turbo \
         else _sd_scheduler()
     return StableDiffusionXLPipeline(
-        unet=unet, vae=_vae(), text_encoder=te1, tokenizer=tok1, text_encoder_2=te2,
-        tokenizer_2=tok2, scheduler=sched)
+        unet=unet, vae=_vae(scaling_factor=0.13025), text_encoder=te1, tokenizer=tok1,
+        text_encoder_2=te2, tokenizer_2=tok2, scheduler=sched)
 
 
 def _build_sd3(folder: Path, family: Family) -> Any:

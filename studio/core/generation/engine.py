@@ -368,7 +368,7 @@ class GenerationEngine:
         else:
             from studio.core.generation.pipeline import load_model
 
-            self._model = load_model(entry, self.device)
+            self._model = load_model(entry, self.device, self.registry.list())
         return self._model, time.monotonic() - t0
 
     def _unload(self) -> None:

@@ -1,4 +1,4 @@
-"""Diffusers-layout SD 1.x weights to the original (LDM) single-file layout.
+"""Diffusers-layout SD 1.x and SDXL weights to the original (LDM) single-file layout.
 
 Adapted from diffusers' ``scripts/convert_diffusers_to_original_stable_diffusion.py``
 (Apache-2.0), generalised from its hard-coded 4 blocks to any block count, and updated for the
@@ -16,6 +16,8 @@ _UNET_TOP = [
     ("input_blocks.0.0.", "conv_in."),
     ("out.0.", "conv_norm_out."),
     ("out.2.", "conv_out."),
+    ("label_emb.0.0.", "add_embedding.linear_1."),  # SDXL's size/crop + pooled-text embedding
+    ("label_emb.0.2.", "add_embedding.linear_2."),
 ]
 _UNET_RESNET = [
     ("in_layers.0", "norm1"), ("in_layers.2", "conv1"), ("out_layers.0", "norm2"),
@@ -103,17 +105,49 @@ def vae_to_ldm(state: dict, config: Any) -> dict:
     return out
 
 
-def text_encoder_to_ldm(state: dict) -> dict:
+def text_encoder_to_ldm(state: dict, prefix: str = "cond_stage_model.transformer.") -> dict:
     # Transformers >= 5.6 drops the ``text_model.`` level from CLIPTextModel's keys.
-    return {"cond_stage_model.transformer."
-            + (k if k.startswith("text_model.") else "text_model." + k): v
-            for k, v in state.items()}
+    return {prefix + (k if k.startswith("text_model.") else "text_model." + k): v
+            for k, v in state.items() if not k.endswith("position_ids")}
+
+
+_OPEN_CLIP_LAYER = [("layer_norm1.", "ln_1."), ("layer_norm2.", "ln_2."),
+                    ("mlp.fc1.", "mlp.c_fc."), ("mlp.fc2.", "mlp.c_proj."),
+                    ("self_attn.out_proj.", "attn.out_proj.")]
+
+
+def open_clip_to_ldm(state: dict, prefix: str) -> dict:
+    """A CLIPTextModelWithProjection in OpenCLIP's layout (SDXL's second encoder): packed
+    q/k/v ``in_proj``, ``resblocks``, and ``text_projection`` stored transposed."""
+    state = {k.removeprefix("text_model."): v for k, v in state.items()}
+    out = {prefix + "token_embedding.weight": state["embeddings.token_embedding.weight"],
+           prefix + "positional_embedding": state["embeddings.position_embedding.weight"],
+           prefix + "ln_final.weight": state["final_layer_norm.weight"],
+           prefix + "ln_final.bias": state["final_layer_norm.bias"],
+           prefix + "text_projection": state["text_projection.weight"].T}
+    import torch
+
+    n = 1 + max(int(k.split(".")[2]) for k in state if k.startswith("encoder.layers."))
+    for i in range(n):
+        src, dst = f"encoder.layers.{i}.", f"{prefix}transformer.resblocks.{i}."
+        for kind in ("weight", "bias"):
+            out[f"{dst}attn.in_proj_{kind}"] = torch.cat(
+                [state[f"{src}self_attn.{q}_proj.{kind}"] for q in ("q", "k", "v")])
+            for hf, ldm in _OPEN_CLIP_LAYER:
+                out[f"{dst}{ldm}{kind}"] = state[f"{src}{hf}{kind}"]
+    return out
 
 
 def to_ldm_state_dict(pipe: Any) -> dict:
-    """One LDM-layout state dict for an SD 1.x pipeline's UNet, VAE and text encoder."""
-    return {
-        **unet_to_ldm(pipe.unet.state_dict(), pipe.unet.config),
-        **vae_to_ldm(pipe.vae.state_dict(), pipe.vae.config),
-        **text_encoder_to_ldm(pipe.text_encoder.state_dict()),
-    }
+    """One LDM-layout state dict for an SD 1.x or SDXL pipeline's UNet, VAE and text
+    encoder(s), as the original repos and Civitai checkpoints store them."""
+    out = {**unet_to_ldm(pipe.unet.state_dict(), pipe.unet.config),
+           **vae_to_ldm(pipe.vae.state_dict(), pipe.vae.config)}
+    if getattr(pipe, "text_encoder_2", None) is not None:
+        out.update(text_encoder_to_ldm(pipe.text_encoder.state_dict(),
+                                       "conditioner.embedders.0.transformer."))
+        out.update(open_clip_to_ldm(pipe.text_encoder_2.state_dict(),
+                                    "conditioner.embedders.1.model."))
+    else:
+        out.update(text_encoder_to_ldm(pipe.text_encoder.state_dict()))
+    return out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,12 @@ from studio.core.generation.errors import ModelError
 from studio.core.generation.families import FAMILIES
 from studio.core.generation.lora import AdapterState
 from studio.core.generation.registry import ModelEntry, ModelKind
+from studio.core.generation.single_file import (
+    NEEDS_TEXT_ENCODERS,
+    assemble_config_dir,
+    borrowed_components,
+    text_encoder_group,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +69,13 @@ def _dtype_kwarg() -> str:
     return "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
 
 
-def load_model(entry: ModelEntry, device: DeviceInfo) -> LoadedModel:
-    """Load ``entry`` onto ``device``. Every failure becomes a ModelError the user can act on."""
+def load_model(entry: ModelEntry, device: DeviceInfo,
+               registered: Sequence[ModelEntry] = ()) -> LoadedModel:
+    """Load ``entry`` onto ``device``. Every failure becomes a ModelError the user can act on.
+
+    ``registered`` (the registry's models) is where an SD 3.5 / FLUX.1 single file with no
+    config folder of its own finds a diffusers folder of its family to take text encoders from.
+    """
     cls = _pipeline_class(entry)
     dtype = torch_dtype(device)
     common: dict[str, Any] = {_dtype_kwarg(): dtype, "local_files_only": True}
@@ -75,10 +88,10 @@ def load_model(entry: ModelEntry, device: DeviceInfo) -> LoadedModel:
     try:
         if entry.kind is ModelKind.FOLDER:
             pipe = cls.from_pretrained(str(path), **common)
-        elif entry.config_dir:
+        elif entry.config_dir and entry.family not in NEEDS_TEXT_ENCODERS:
             pipe = cls.from_single_file(str(path), config=entry.config_dir, **common)
         else:
-            pipe = _single_file_with_hub_configs(cls, entry, path, common)
+            pipe = _single_file_with_shipped_configs(cls, entry, path, common, dtype, registered)
     except ModelError:
         raise
     except Exception as exc:  # diffusers raises many types (OSError, ValueError, KeyError...)
@@ -96,25 +109,28 @@ def torch_device(device: DeviceInfo) -> Any:
     return torch.device(device.kind)
 
 
-def _single_file_with_hub_configs(cls: Any, entry: ModelEntry, path: Path,
-                                  common: dict[str, Any]) -> Any:
-    """A single file with no local config folder: the family's reference configs and
-    tokenizers (a few small JSON/text files, never weights) from the hub cache, fetched once
-    through huggingface_hub when the hub can be reached."""
-    from studio.core.models.download import offline
+def _text_encoder_folder(entry: ModelEntry, registered: Sequence[ModelEntry]) -> Path | None:
+    if entry.config_dir:
+        return Path(entry.config_dir)
+    group = text_encoder_group(entry.family)
+    for other in registered:
+        if other.kind is ModelKind.FOLDER and other.family in group and Path(other.path).is_dir():
+            return Path(other.path)
+    return None
 
-    try:
-        return cls.from_single_file(str(path), **common)  # configs already in the hub cache
-    except Exception as first:
-        if offline():
-            raise ModelError(
-                f"{path.name} is a single-file checkpoint; loading it needs the small config "
-                f"files of its family ({FAMILIES[entry.family].label}), which are not in the "
-                "local cache and HF_HUB_OFFLINE is set. Connect once (they are fetched and "
-                "kept), or add a diffusers folder of the same family first (or use `studio "
-                "generate --config DIR`).") from first
-        log.info("fetching the %s configs for %s from the hub", entry.family, path.name)
-        return cls.from_single_file(str(path), **{**common, "local_files_only": False})
+
+def _single_file_with_shipped_configs(cls: Any, entry: ModelEntry, path: Path,
+                                      common: dict[str, Any], dtype: Any,
+                                      registered: Sequence[ModelEntry]) -> Any:
+    """A single file with the family's configs and tokenizer files the studio ships
+    (resources/model_configs), fitted to the checkpoint's tensor shapes: no hub, no cache."""
+    folder = _text_encoder_folder(entry, registered) \
+        if entry.family in NEEDS_TEXT_ENCODERS else None
+    with tempfile.TemporaryDirectory(prefix="studio-model-config-") as tmp:
+        own_vae = assemble_config_dir(path, entry.family, Path(tmp), folder)
+        extra = borrowed_components(folder, entry.family, own_vae, dtype, _dtype_kwarg()) \
+            if folder is not None else {}
+        return cls.from_single_file(str(path), config=tmp, **common, **extra)
 
 
 def apply_memory_plan(model: LoadedModel, plan: MemoryPlan) -> None:

@@ -203,12 +203,15 @@ class ModelRegistry:
         return entry
 
     def _config_folder_for(self, family: Family) -> Path | None:
-        # Offline, from_single_file needs a local diffusers folder of the same architecture for
-        # its component configs; reuse a registered one when there is one.
+        # SD 1.5 / 2.x / SDXL single files load from the configs the studio ships
+        # (single_file.py). SD 3.5 / FLUX.1 files lack their text encoders: remember a
+        # registered folder of the family to take them from (else one is looked up at load).
+        from studio.core.generation.single_file import NEEDS_TEXT_ENCODERS, text_encoder_group
+
+        if family not in NEEDS_TEXT_ENCODERS:
+            return None
         for e in self.list():
-            if e.kind is ModelKind.FOLDER and FAMILIES[e.family].xl == FAMILIES[family].xl \
-                    and (e.family in (Family.SD2, Family.SD_TURBO)) == (
-                        family in (Family.SD2, Family.SD_TURBO)):
+            if e.kind is ModelKind.FOLDER and e.family in text_encoder_group(family):
                 return Path(e.path)
         return None
 

@@ -407,9 +407,3 @@ def _fetch_blob(plan: DownloadPlan, f: RemoteFile, token: str | None, meter: _Me
                 f"{f.sha256[:16]}…. The file was deleted and nothing was registered; "
                 "download it again.")
     os.replace(part, blob)
-
-
-def offline() -> bool:
-    from huggingface_hub import constants
-
-    return bool(constants.HF_HUB_OFFLINE) or os.environ.get("HF_HUB_OFFLINE", "") in ("1", "ON")
