@@ -13,6 +13,7 @@ import asyncio
 import base64
 import io
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -203,3 +204,88 @@ def test_a_file_that_never_came_from_the_studio_leads_nowhere(anvil, paths, tmp_
     code = main(["verify", str(photo), "--chain", fresh.id])
     out = capsys.readouterr().out
     assert "no studio watermark either" in out and "no token holds this exact file" in out
+
+
+def forger_mints(url: str, factory: str, soft_binding: bytes, token_uri: str) -> tuple[str, int]:
+    """Someone else (an anvil dev account) mints ANOTHER file into their own collection,
+    recording a watermark id that is not that file's."""
+    import hashlib
+    import os
+
+    from web3 import Web3
+
+    from studio.core.chain.artifacts import load_artifact
+
+    w3 = Web3(Web3.HTTPProvider(url))
+    forger = w3.eth.accounts[7]
+    f = w3.eth.contract(address=factory, abi=load_artifact("CollectionFactory")["abi"])
+    salt = os.urandom(32)
+    address = f.functions.predictCollection(forger, salt).call()
+    w3.eth.wait_for_transaction_receipt(f.functions.createCollection(
+        salt, "Claims", "CLM", "", "0x" + "00" * 20, 0).transact({"from": forger}))
+    c = w3.eth.contract(address=address, abi=load_artifact("StudioCollection")["abi"])
+    content = hashlib.sha256(b"the forger's own file").digest()
+    w3.eth.wait_for_transaction_receipt(c.functions.mint(
+        forger, token_uri, content, soft_binding.ljust(32, b"\0"), forger, 0,
+    ).transact({"from": forger}))
+    return address, int(c.functions.tokenIdOf(content).call())
+
+
+def test_a_token_claiming_anothers_watermark_does_not_hide_the_real_one(
+        anvil, paths, tmp_path, monkeypatch, gateway, capsys) -> None:
+    from studio.cli import main
+    from studio.core.chain.deploy import ensure_factories
+    from studio.core.chain.mint import MintWorkflow
+    from studio.core.chain.plan import MintPlan, SplitEntry
+    from studio.core.chain.txmanager import TransactionManager
+    from studio.core.library.models import AssetOrigin
+    from studio.core.provenance.signing import make_generation_signer
+    from studio.core.settings import SettingsStore
+    from tests.provenance.conftest import REQUEST
+
+    me = make_wallet(paths)
+    asyncio.run(fund_account(anvil.url, me.address, 10 * ONE_ETH))
+    profile = add_local_profile(paths, anvil.url)
+    settings = SettingsStore(paths.settings_file).load().settings
+    signed = make_generation_signer(paths, settings, me)(photo_like(256, 7), REQUEST, 1)
+    payload = wm.decode_bytes(signed).payload
+    image_uri = f"ipfs://{gateway.add(signed)}"
+    # The forger's metadata even names the real signed file; its token's hash is another's.
+    forged_uri = "ipfs://" + gateway.add(json.dumps({"name": "Mine now",
+                                                     "image": image_uri}).encode())
+
+    async def mint_after_the_forger():
+        with Library.open(paths) as library:
+            asset, _ = library.add_bytes(signed, suffix=".png", origin=AssetOrigin.GENERATED,
+                                         media_type="image/png", title="The real one")
+            async with TransactionManager(library, profile, anvil.url) as tm:
+                factories = await ensure_factories(tm, me, library)
+                forged = await asyncio.to_thread(forger_mints, anvil.url,
+                                                 factories.collection_factory, payload,
+                                                 forged_uri)
+                flow = MintWorkflow(library, tm, me, poll_interval=0.05)
+                plan = MintPlan(asset_id=asset.id, title="The real one",
+                                new_collection=("Real", "REAL"),
+                                split=(SplitEntry(me.address, Decimal(100)),))
+                rec = await flow.run(flow.create(plan).id)
+                gateway.add(rec.metadata_json.encode())
+                return forged, rec
+
+    (forged_collection, forged_token), real = asyncio.run(mint_after_the_forger())
+    assert real.soft_binding_id == payload.hex()
+    copy = tmp_path / "reposted.jpg"
+    copy.write_bytes(strip(signed))
+    fresh = fresh_home(tmp_path, monkeypatch, anvil.url)
+
+    capsys.readouterr()
+    main(["verify", str(copy), "--chain", fresh.id])  # without network: leads only
+    out = capsys.readouterr().out
+    assert f"leads to token {forged_token}" in out  # the earliest claim...
+    assert f"copy         {real.collection}" in out  # ...and the real mint, listed
+
+    main(["verify", str(copy), "--chain", fresh.id, "--fetch-metadata", "--ipfs-gateway",
+          gateway.url, "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["recovery"]["found"] and data["recovery"]["original_title"] == "The real one"
+    assert data["token"]["token_id"] == str(real.token_id)
+    assert data["token"]["collection"] == real.collection != forged_collection
