@@ -69,9 +69,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     m = sub.add_parser("models", help="list, add or remove generation models")
     msub = m.add_subparsers(dest="models_command", metavar="ACTION", required=True)
-    ls = msub.add_parser("list", help="registered models and LoRAs")
+    ls = msub.add_parser("list", help="registered models, LoRAs and upscalers")
     ls.add_argument("--json", action="store_true")
-    ls.add_argument("--family", choices=_family_names(), help="only this family")
+    ls.add_argument("--family", choices=[*_family_names(), "upscaler"],
+                    help="only this family (upscaler: only the upscalers)")
     ls.add_argument("--search", default="", metavar="TEXT", help="name, path or source")
     ls.set_defaults(func=_models_list)
     add = msub.add_parser("add", help="register a model folder, checkpoint or LoRA file")
@@ -464,20 +465,24 @@ def _demo_model(args: argparse.Namespace, ctx) -> int:
 def _models_list(args: argparse.Namespace, ctx) -> int:
     from studio.core.generation.lora import LoraRegistry
     from studio.core.generation.registry import ModelRegistry
-    from studio.core.generation.upscale import UpscalerRegistry
+    from studio.core.generation.upscale import UPSCALER_FAMILY, UpscalerRegistry
     from studio.core.library import Library
 
+    only_upscalers = args.family == UPSCALER_FAMILY
     with Library.open(ctx.paths) as lib:
-        entries = ModelRegistry(lib).search(args.search, args.family)
-        loras = [lo for lo in LoraRegistry(lib).list(args.family)
-                 if args.search.lower() in f"{lo.name} {lo.path} {lo.source}".lower()]
-        upscalers = [] if args.family or args.search else UpscalerRegistry(lib).list()
+        entries = [] if only_upscalers else ModelRegistry(lib).search(args.search, args.family)
+        loras = [] if only_upscalers else [
+            lo for lo in LoraRegistry(lib).list(args.family)
+            if args.search.lower() in f"{lo.name} {lo.path} {lo.source}".lower()]
+        upscalers = UpscalerRegistry(lib).search(args.search) \
+            if args.family in (None, UPSCALER_FAMILY) else []
     if args.json:
         print(json.dumps([{**e.__dict__, "kind": str(e.kind), "family": str(e.family)}
                           for e in entries]
                          + [{**lo.__dict__, "kind": "lora",
                              "trigger_words": list(lo.trigger_words)} for lo in loras]
-                         + [{**u.__dict__, "kind": "upscaler"} for u in upscalers], indent=2))
+                         + [{**u.__dict__, "kind": "upscaler", "family": UPSCALER_FAMILY}
+                            for u in upscalers], indent=2))
         return 0
     if not entries and not loras and not upscalers:
         print("No models yet. `studio models add PATH`, `studio models download REPO` or "
@@ -492,8 +497,8 @@ def _models_list(args: argparse.Namespace, ctx) -> int:
         print(f"{lo.id}  LoRA {lo.family:<7} {_human(lo.size):>9}  sha256 {lo.sha256[:10]}  "
               f"{lo.name}  ({lo.source or lo.path}){words}")
     for u in upscalers:
-        print(f"{u.id}  {u.architecture + ' ' + str(u.scale) + 'x':<10} {'upscaler':<11} "
-              f"{u.name}  ({u.path})")
+        print(f"{u.id}  {UPSCALER_FAMILY:<12} {_human(u.size):>9}  sha256 {u.sha256[:10]}  "
+              f"{u.architecture} {u.scale}x  {u.name}  ({u.path})")
     return 0
 
 

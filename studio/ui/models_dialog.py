@@ -124,6 +124,7 @@ class ModelsDialog(QDialog):
         self.family.addItem("All families", "")
         for f in Family:
             self.family.addItem(FAMILIES[f].label, f.value)
+        self.family.addItem("Upscalers", "upscaler")
         self.family.currentIndexChanged.connect(self.reload)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search name, path or source")
@@ -151,7 +152,9 @@ class ModelsDialog(QDialog):
         for i, r in enumerate(rows):
             used = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.last_used)) \
                 if r.last_used else "never"
-            label = "LoRA · " + r.family if r.kind == "lora" else FAMILIES[Family(r.family)].label
+            label = "LoRA · " + r.family if r.kind == "lora" \
+                else "Upscaler · " + r.detail if r.kind == "upscaler" \
+                else FAMILIES[Family(r.family)].label
             for col, text in enumerate((r.name, label, _human(r.size), r.sha256[:10],
                                         r.source or "added from disk", used)):
                 item = QTableWidgetItem(text)

@@ -17,16 +17,17 @@ from studio.services.studio import Studio
 
 @dataclass(frozen=True)
 class ModelRow:
-    """One registered model or LoRA as the manager lists it."""
+    """One registered model, LoRA or upscaler as the manager lists it."""
 
     id: str
     name: str
-    kind: str  # folder | single_file | lora
-    family: str
+    kind: str  # folder | single_file | lora | upscaler
+    family: str  # a diffusion family, the LoRA's architecture, or "upscaler"
     size: int
     sha256: str
     source: str
     last_used: float | None
+    detail: str = ""  # an upscaler's architecture and scale, e.g. "ESRGAN 4×"
 
 
 class ModelManagerModel:
@@ -44,22 +45,29 @@ class ModelManagerModel:
         return STARTERS
 
     def rows(self, family: str | None = None, text: str = "") -> list[ModelRow]:
-        """Registered models and LoRAs of ``family`` whose name, path or source has ``text``
-        (reads SQLite: small and quick)."""
+        """Registered models, LoRAs and upscalers of ``family`` ("upscaler" for those) whose
+        name, path or source has ``text`` (reads SQLite: small and quick)."""
         from studio.core.generation.lora import ARCH_OF, LoraRegistry
         from studio.core.generation.registry import ModelRegistry
+        from studio.core.generation.upscale import UPSCALER_FAMILY, UpscalerRegistry
 
         lib = self.studio.library
-        out = [ModelRow(e.id, e.name, str(e.kind), str(e.family), e.size, e.sha256,
-                        e.source, e.last_used)
-               for e in ModelRegistry(lib).search(text, family or None)]
-        needle = text.lower()
-        arch = ARCH_OF.get(family) if family else None  # type: ignore[call-overload]
-        out += [ModelRow(lo.id, lo.name, "lora", lo.family, lo.size, lo.sha256, lo.source,
-                         lo.last_used)
-                for lo in LoraRegistry(lib).list()
-                if (arch is None or lo.family == arch)
-                and needle in f"{lo.name} {lo.path} {lo.source}".lower()]
+        out: list[ModelRow] = []
+        if family != UPSCALER_FAMILY:
+            out += [ModelRow(e.id, e.name, str(e.kind), str(e.family), e.size, e.sha256,
+                             e.source, e.last_used)
+                    for e in ModelRegistry(lib).search(text, family or None)]
+            needle = text.lower()
+            arch = ARCH_OF.get(family) if family else None  # type: ignore[call-overload]
+            out += [ModelRow(lo.id, lo.name, "lora", lo.family, lo.size, lo.sha256, lo.source,
+                             lo.last_used)
+                    for lo in LoraRegistry(lib).list()
+                    if (arch is None or lo.family == arch)
+                    and needle in f"{lo.name} {lo.path} {lo.source}".lower()]
+        if family in (None, UPSCALER_FAMILY):
+            out += [ModelRow(u.id, u.name, "upscaler", UPSCALER_FAMILY, u.size, u.sha256, "",
+                             None, f"{u.architecture} {u.scale}×")
+                    for u in UpscalerRegistry(lib).search(text)]
         return out
 
     def plan(self, repo_id: str, *, revision: str | None = None, file: str | None = None):

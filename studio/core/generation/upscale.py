@@ -100,6 +100,9 @@ def load_descriptor(path: Path) -> Any:
     return desc
 
 
+UPSCALER_FAMILY = "upscaler"  # how the model manager lists them beside the diffusion families
+
+
 class UpscalerRegistry:
     """Upscaler models known to the studio (the ``upscale_models`` table)."""
 
@@ -130,6 +133,12 @@ class UpscalerRegistry:
         rows = self.library.query("SELECT * FROM upscale_models ORDER BY added_at, id")
         return [UpscalerEntry(r["id"], r["name"], r["path"], r["architecture"], r["scale"],
                               r["sha256"], r["size"], r["added_at"]) for r in rows]
+
+    def search(self, text: str = "") -> list[UpscalerEntry]:
+        """Upscalers whose name, path or architecture contains ``text`` (any case)."""
+        needle = text.lower()
+        return [e for e in self.list()
+                if needle in f"{e.name} {e.path} {e.architecture}".lower()]
 
     def get(self, id_or_path: str) -> UpscalerEntry | None:
         for e in self.list():
