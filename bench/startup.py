@@ -20,6 +20,11 @@ import tempfile
 HEAVY = ["torch", "diffusers", "transformers", "c2pa", "web3", "eth_account", "accelerate",
          "PIL", "numpy", "studio.core.generation.engine", "studio.core.provenance.signing",
          "studio.core.provenance.studio_signer", "psygnal", "asyncio", "sqlite3"]
+# Not loaded either once the window is idle with its default section (Generate) built: they
+# wait for the first Generate, edit or thumbnail.
+IDLE_HEAVY = ["torch", "diffusers", "transformers", "c2pa", "web3", "eth_account", "PIL",
+              "numpy", "studio.core.generation.engine", "studio.core.provenance.signing",
+              "studio.core.provenance.studio_signer"]
 
 # Each probe runs in its own interpreter; t0 is taken before any import.
 PROBE_STUDIO = r"""
@@ -40,6 +45,8 @@ def painted():
     QTimer.singleShot(IDLE_MS, idle)  # the section is built after the paint: then idle
 def idle():
     out["rss_mib"] = rss_mib()
+    out["idle_heavy"] = sorted(m for m in IDLE_HEAVY if m in sys.modules)
+    out["idle_section"] = type(window.stack.currentWidget()).__name__
     print(json.dumps(out))
     app.quit()
 window.first_painted.connect(painted)
@@ -87,7 +94,8 @@ def rss_mib():
 
 def run_probe(code: str, env: dict[str, str]) -> dict:
     code = code.replace("import json, sys\n", "import json, sys\n" + RSS, 1)
-    out = subprocess.run([sys.executable, "-c", f"HEAVY = {HEAVY!r}\n" + code], env=env,
+    head = f"HEAVY = {HEAVY!r}\nIDLE_HEAVY = {IDLE_HEAVY!r}\n"
+    out = subprocess.run([sys.executable, "-c", head + code], env=env,
                          capture_output=True, text=True, timeout=120, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"probe failed ({out.returncode}): {out.stderr[-2000:]}")
@@ -100,7 +108,7 @@ def measure(runs: int) -> dict:
     with tempfile.TemporaryDirectory() as home:
         env["STUDIO_HOME"] = home
         run_probe(PROBE_STUDIO, env)  # warm the OS file cache and create the library
-        studio, bare, heavy = [], [], set()
+        studio, bare, heavy, idle_heavy, idle_sections = [], [], set(), set(), set()
         studio_rss, bare_rss, studio_cpu, bare_cpu = [], [], [], []
         for _ in range(runs):  # alternating, so load changes hit both sides alike
             s = run_probe(PROBE_STUDIO, env)
@@ -108,6 +116,8 @@ def measure(runs: int) -> dict:
             studio_rss.append(s["rss_mib"])
             studio_cpu.append(s["cpu_ms"])
             heavy.update(s["heavy"])
+            idle_heavy.update(s["idle_heavy"])
+            idle_sections.add(s["idle_section"])
             b = run_probe(PROBE_BARE, env)
             bare.append(b["ms"])
             bare_rss.append(b["rss_mib"])
@@ -127,6 +137,8 @@ def measure(runs: int) -> dict:
         "bare_cpu_ms": round(statistics.median(bare_cpu), 1),
         "cpu_ratio": round(statistics.median(studio_cpu) / statistics.median(bare_cpu), 2),
         "heavy_modules_loaded": sorted(heavy),
+        "idle_section": sorted(idle_sections),
+        "idle_heavy_modules_loaded": sorted(idle_heavy),
         "studio_idle_rss_mib": round(s_rss, 1),
         "bare_idle_rss_mib": round(b_rss, 1),
         "rss_ratio": round(s_rss / b_rss, 2),

@@ -41,6 +41,7 @@ class Studio:
         self.notices = list(notices or [])
         self._post = post
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._engine_listeners: list[Callable[[Any], None]] = []  # for when it is built
         self.closed = False
         self._lock = threading.RLock()
 
@@ -285,7 +286,23 @@ class Studio:
                     self.emit(self.events.asset_added, asset.id)
 
         engine.add_listener(announce)
+        for listener in self._engine_listeners:
+            engine.add_listener(listener)
         return engine
+
+    def add_engine_listener(self, listener: Callable[[Any], None]) -> None:
+        """Hear the engine's events (on its threads) from when it is built, or now if it is;
+        does not build it."""
+        if "engine" in self.__dict__:
+            self.engine.add_listener(listener)
+        else:
+            self._engine_listeners.append(listener)
+
+    def remove_engine_listener(self, listener: Callable[[Any], None]) -> None:
+        if listener in self._engine_listeners:
+            self._engine_listeners.remove(listener)
+        if "engine" in self.__dict__:
+            self.engine.remove_listener(listener)
 
     def read_credentials(self, path: Any, *, fetch_remote: bool = False) -> Any:
         """The provenance report of the file at ``path`` against the user's trust anchors

@@ -25,11 +25,16 @@ class GenerationModel:
 
     @property
     def engine(self) -> Any:
-        engine = self.studio.engine
+        """The app's engine, built now if it was not yet (first job, first edit)."""
+        self.attach()
+        return self.studio.engine
+
+    def attach(self) -> None:
+        """Relay the engine's events from now on, without building the engine (it may be built
+        later, by a job from here or from the batch area)."""
         if not self._attached:
-            engine.add_listener(self._relay)
+            self.studio.add_engine_listener(self._relay)
             self._attached = True
-        return engine
 
     def _relay(self, ev: object) -> None:  # on the engine's worker thread
         self.studio.emit(self.event, ev)
@@ -44,18 +49,30 @@ class GenerationModel:
             studio.runner.post(lambda: None if studio.closed else self._set_device(line, act))
 
     def detach(self) -> None:
-        if self._attached and "engine" in self.studio.__dict__:
-            self.studio.engine.remove_listener(self._relay)
+        if self._attached:
+            self.studio.remove_engine_listener(self._relay)
         self._attached = False
+
+    def shutdown_engine(self, timeout: float = 10.0) -> None:
+        """Stop the engine's worker if it was ever built."""
+        if "engine" in self.studio.__dict__:
+            self.studio.engine.shutdown(timeout=timeout)
+
+    @property
+    def registry(self) -> Any:
+        """The registered models (SQLite only: listing them needs no engine)."""
+        from studio.core.generation.registry import ModelRegistry
+
+        return ModelRegistry(self.studio.library)
 
     # -- device -----------------------------------------------------------------------------
 
     def check_device(self):
         """An operation saying which device will generate and why (accelerator probe and the
         installed PyTorch's build, read without importing torch); ends in ``device_status``."""
-        from studio.core.accelerator import detect, explain_device, installed_torch_build
+        def probe() -> tuple[str, bool]:  # the import too runs on the pool thread (~40 ms)
+            from studio.core.accelerator import detect, explain_device, installed_torch_build
 
-        def probe() -> tuple[str, bool]:
             return explain_device(detect(), installed_torch_build())
 
         return self.studio.runner.run(probe, label="Checking the GPU").success(
@@ -68,7 +85,7 @@ class GenerationModel:
     # -- models -----------------------------------------------------------------------------
 
     def reload_models(self) -> list[Any]:
-        entries = self.engine.registry.list()
+        entries = self.registry.list()
         self.entries = {e.id: e for e in entries}
         return entries
 
@@ -77,7 +94,7 @@ class GenerationModel:
 
     def add_model(self, path: Path, name: str = ""):
         """An operation adding (and hashing, once) a model file or folder."""
-        registry = self.engine.registry
+        registry = self.registry
         return self.studio.runner.run(lambda: registry.add(path, name=name) if name
                                       else registry.add(path), label=f"Adding {path.name}")
 

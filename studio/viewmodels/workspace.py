@@ -9,13 +9,15 @@ The widgets only paint and bind: a test (or a script) can paint a mask with
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageDraw, ImageFilter, ImageOps
 from psygnal import Signal
 
 from studio.core.generation.errors import GenerationError
 from studio.services.studio import Studio
+
+if TYPE_CHECKING:  # PIL loads with the first mask or source image, not with the section
+    from PIL import Image
 
 MODES = ("generate", "img2img", "inpaint", "outpaint")
 UNDO_DEPTH = 30
@@ -35,6 +37,8 @@ class MaskModel:
         self._redo: list[Image.Image] = []
 
     def reset(self, size: tuple[int, int] | None) -> None:
+        from PIL import Image
+
         self.image = Image.new("L", size, 0) if size else None
         self._undo.clear()
         self._redo.clear()
@@ -56,6 +60,8 @@ class MaskModel:
         if self.image is None or not points:
             return
         fill = 0 if (self.erasing if erase is None else erase) else 255
+        from PIL import ImageDraw
+
         draw = ImageDraw.Draw(self.image)
         r = max(1.0, self.brush / 2)
         if len(points) > 1:
@@ -72,12 +78,16 @@ class MaskModel:
     def clear(self) -> None:
         self._checkpoint()
         assert self.image is not None
+        from PIL import Image
+
         self.image = Image.new("L", self.image.size, 0)
         self.changed.emit()
 
     def invert(self) -> None:
         self._checkpoint()
         assert self.image is not None
+        from PIL import ImageOps
+
         self.image = ImageOps.invert(self.image)
         self.changed.emit()
 
@@ -115,6 +125,8 @@ class MaskModel:
             raise GenerationError("There is no mask: choose a source image and paint on it.")
         if self.feather <= 0:
             return self.image.copy()
+        from PIL import ImageFilter
+
         return self.image.filter(ImageFilter.GaussianBlur(self.feather))
 
 
@@ -140,6 +152,8 @@ class WorkspaceModel:
             raise GenerationError(f"Asset {asset_id} is not an image in the library.")
         size = (asset.width, asset.height) if asset.width and asset.height else None
         if size is None:
+            from PIL import Image
+
             with Image.open(self.studio.library.path_of(asset)) as img:
                 size = img.size
         self.source, self.source_size = asset, size
@@ -224,6 +238,8 @@ class WorkspaceModel:
             mime = sniff_mime(data[:64])
             if mime not in ("image/png", "image/jpeg", "image/webp"):
                 raise GenerationError(f"{Path(path).name} is not a PNG, JPEG or WebP image.")
+            from PIL import Image
+
             with Image.open(path) as img:
                 size = img.size
             asset, new = library.add_bytes(data, suffix=Path(path).suffix, media_type=mime,

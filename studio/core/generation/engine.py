@@ -20,12 +20,22 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from studio.core.generation import edit
 from studio.core.generation.errors import GenerationError, ModelError
+from studio.core.generation.events import (  # re-exported: listeners import them from here
+    DeviceKnown,
+    JobFinished,
+    JobPreview,
+    JobProgress,
+    JobStarted,
+    JobState,
+    JobStatus,
+    Listener,
+    QueueChanged,
+)
 from studio.core.generation.families import FAMILIES, Family
 from studio.core.generation.fastpath import FastPath
 from studio.core.generation.lora import LoraRegistry
@@ -38,14 +48,6 @@ from studio.core.library.models import Asset
 from studio.core.settings import GenerationSettings
 
 log = logging.getLogger(__name__)
-
-
-class JobState(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 @dataclass
@@ -74,56 +76,6 @@ class Rendered:
     run_s: float
 
 
-# -- events (delivered to listeners on the worker thread) -----------------------------------
-
-@dataclass(frozen=True)
-class DeviceKnown:
-    label: str
-    kind: str
-
-
-@dataclass(frozen=True)
-class QueueChanged:
-    jobs: tuple[tuple[int, str, str], ...]  # (job id, state, prompt) in queue order
-
-
-@dataclass(frozen=True)
-class JobStarted:
-    job_id: int
-
-
-@dataclass(frozen=True)
-class JobProgress:
-    job_id: int
-    item: int  # batch item
-    step: int  # 1-based step within the item
-    steps: int
-    done: int  # steps done over the whole job
-    total: int
-
-
-@dataclass(frozen=True)
-class JobStatus:
-    job_id: int
-    text: str  # e.g. "Preparing the fast path… (first time only)"
-
-
-@dataclass(frozen=True)
-class JobPreview:
-    job_id: int
-    image: Any  # PIL.Image
-
-
-@dataclass(frozen=True)
-class JobFinished:
-    job_id: int
-    state: JobState
-    assets: tuple[Asset, ...] = ()
-    error: str = ""
-    seconds: float = 0.0
-
-
-Listener = Callable[[Any], None]
 # Loads a registry entry for a device; tests may pass a fake for what cannot run here (OOM).
 Loader = Callable[[ModelEntry, Any], Any]
 

@@ -5,7 +5,8 @@ integration. Each job sets exactly its own adapters: a job without LoRAs runs th
 
 from __future__ import annotations
 
-import hashlib
+# hashlib is imported where a hash is made: it loads OpenSSL (~3.6 MiB resident), and the
+# window lists models and opens the library at start without hashing anything.
 import json
 import logging
 import time
@@ -121,6 +122,8 @@ def trigger_words(meta: dict[str, str], limit: int = 8) -> tuple[str, ...]:
 def autov3_hash(path: Path, header_len: int) -> str:
     """sha256 of the tensor data after the header: A1111's and Civitai's LoRA hash (AutoV3),
     which stays the same when only the metadata is edited."""
+    import hashlib
+
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         fh.seek(8 + header_len)

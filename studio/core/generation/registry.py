@@ -7,7 +7,8 @@ hash is the sha256 of its weight/config files' hashes (sorted by relative path).
 
 from __future__ import annotations
 
-import hashlib
+# hashlib is imported where a hash is made: it loads OpenSSL (~3.6 MiB resident), and the
+# window lists models and opens the library at start without hashing anything.
 import json
 import logging
 import time
@@ -109,6 +110,8 @@ class ModelRegistry:
             (str(path), st.st_size, st.st_mtime_ns))
         if rows:
             return rows[0][0]
+        import hashlib
+
         digest = hashlib.sha256()
         with open(path, "rb") as fh:
             while chunk := fh.read(CHUNK):
@@ -128,6 +131,8 @@ class ModelRegistry:
             return self.file_sha256(path, progress), path.stat().st_size
         files = sorted(p for p in path.rglob("*") if p.is_file()
                        and p.suffix in HASHED_SUFFIXES and ".cache" not in p.parts)
+        import hashlib
+
         listing = hashlib.sha256()
         total = 0
         for p in files:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
+# hashlib is imported where a hash is made: it loads OpenSSL (~3.6 MiB resident), and the
+# window lists models and opens the library at start without hashing anything.
 import os
 import shutil
 import stat
@@ -33,6 +34,8 @@ _syncfs = _load_syncfs()
 
 def sha256_stream(fh: BinaryIO) -> str:
     """Hash a file object in chunks: never reads the whole file into memory."""
+    import hashlib
+
     h = hashlib.sha256()
     while chunk := fh.read(CHUNK):
         h.update(chunk)
@@ -71,6 +74,8 @@ class FileStore:
         the source changes meanwhile. An existing identical file is kept as it is.
         ``sync=False``: the caller calls :meth:`sync` once for a batch before recording it.
         """
+        import hashlib
+
         h = hashlib.sha256()
         size = 0
         fd, tmp_name = self._incoming()
@@ -91,6 +96,8 @@ class FileStore:
             tmp.unlink(missing_ok=True)
 
     def put_bytes(self, data: bytes, suffix: str = "") -> tuple[str, str, int]:
+        import hashlib
+
         digest = hashlib.sha256(data).hexdigest()
         fd, tmp_name = self._incoming()
         tmp = Path(tmp_name)

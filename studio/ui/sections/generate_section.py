@@ -15,6 +15,7 @@ import contextlib
 import logging
 import random
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QMimeData, QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QImageReader, QKeySequence, QPixmap, QShortcut
@@ -45,7 +46,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.generation.engine import (
+from studio.core.generation.errors import GenerationError
+from studio.core.generation.events import (
     DeviceKnown,
     JobFinished,
     JobPreview,
@@ -55,7 +57,6 @@ from studio.core.generation.engine import (
     JobStatus,
     QueueChanged,
 )
-from studio.core.generation.errors import GenerationError
 from studio.core.generation.families import FAMILIES
 from studio.core.generation.registry import ModelEntry
 from studio.core.generation.request import MAX_SEED, GenerationRequest
@@ -123,7 +124,9 @@ class GenerateSection(QWidget):
 
         self.vm = ViewModels.of(ctx).generation
         self.ws = ViewModels.of(ctx).workspace
-        self.engine = self.vm.engine
+        # The engine (worker thread, library, PIL, the signer) is built on first use: the
+        # first Generate, not the section's first show.
+        self.vm.attach()
         connect(self.vm.event, self._on_event, self)
         connect(self.vm.device_status, self._on_device_status, self)
         self._running: int | None = None
@@ -556,7 +559,7 @@ class GenerateSection(QWidget):
         from studio.core.generation.demo import DEMO_NAME, build_demo_pipeline
 
         target = self.ctx.paths.data_dir / "models" / "demo-model"
-        registry = self.engine.registry
+        registry = self.vm.registry
 
         def build() -> ModelEntry:
             if not (target / "model_index.json").is_file():
@@ -1051,9 +1054,14 @@ class GenerateSection(QWidget):
             if job_id == keep:
                 self.queue.setCurrentItem(item)
 
+    @property
+    def engine(self) -> Any:
+        """The app's generation engine (built on first use)."""
+        return self.vm.engine
+
     def shutdown(self) -> None:
         self.vm.detach()
-        self.engine.shutdown(timeout=5)
+        self.vm.shutdown_engine(timeout=5)
 
 
 def build(ctx: AppContext) -> QWidget:
