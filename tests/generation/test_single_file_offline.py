@@ -54,29 +54,29 @@ def test_shipped_clip_tokenizer_gives_the_well_known_ids(tmp_path) -> None:
     assert clip_l.pad_token_id == 49407 and open_clip.pad_token_id == 0  # "!" pads SD 2 / bigG
 
 
-def _generate_offline(model: Path, seed: int = 3) -> dict:
-    out = studio("generate", "--model", str(model), "--prompt", "a lighthouse at dusk",
-                 "--steps", "2", "--size", "64x64", "--seed", str(seed), "--json")
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
-
-
 def _pixels(path: str) -> np.ndarray:
     with Image.open(path) as img:
         return np.asarray(img.convert("RGB"))
 
 
-@pytest.mark.parametrize("family", ["sd15", "sdxl"])
-def test_single_file_generates_offline_with_no_folder_and_an_empty_hub_cache(
-        family, tiny_single_file, tiny_sdxl, offline_empty_hub, keyring_ok) -> None:
-    checkpoint = tiny_single_file if family == "sd15" else tiny_sdxl[1]
-    result = _generate_offline(checkpoint)
-    assert result["request"]["family"] == family
-    [output] = result["outputs"]
-    pixels = _pixels(output["path"])
-    assert pixels.shape == (64, 64, 3) and pixels.std() > 0
-    report = read_report(output["path"])
-    assert report.state == ProvenanceState.VALID, report.failures
+def test_sd15_and_sdxl_single_files_generate_offline_with_no_folder_and_an_empty_hub_cache(
+        tiny_single_file, tiny_sdxl, offline_empty_hub, keyring_ok) -> None:
+    # One `studio batch run` process (the local engine) renders one image from each file.
+    out = studio("batch", "run", "--model", str(tiny_single_file), "--model", str(tiny_sdxl[1]),
+                 "--prompt", "a lighthouse at dusk", "--seeds", "3", "--steps", "2",
+                 "--size", "64x64", "--json")
+    assert out.returncode == 0, out.stderr
+    items = json.loads(out.stdout)["items"]
+    assert [i["state"] for i in items] == ["done", "done"], [i["error"] for i in items]
+    families = []
+    for item in items:
+        pixels = _pixels(item["path"])
+        assert pixels.shape == (64, 64, 3) and pixels.std() > 0
+        report = read_report(item["path"])  # signed, and the credentials name the model
+        assert report.state == ProvenanceState.VALID, report.failures
+        assert report.generation["model_sha256"] == item["model_sha256"]
+        families.append(report.generation["request"]["family"])
+    assert families == ["sd15", "sdxl"]
     # Nothing was fetched or cached: the configs came from the studio's own resources.
     assert [p for p in offline_empty_hub.rglob("*") if p.is_file()] == []
 
@@ -158,3 +158,28 @@ def test_flux_single_file_without_a_flux_folder_names_what_is_needed(engine, tmp
         load_model(entry, probe_device("cpu"), engine.registry.list())
     assert "text encoders" in str(err.value)
     assert "studio models download black-forest-labs/FLUX.1-schnell" in str(err.value)
+
+
+def test_sd3_single_file_takes_text_encoders_from_a_registered_sd3_folder(engine, library,
+                                                                          tmp_path) -> None:
+    from studio.core.generation.demo import write_single_file
+    from studio.core.generation.demo_families import build_tiny_pipeline
+    from studio.core.generation.engine import JobState
+
+    folder = tmp_path / "tiny-sd3"
+    # Transformer + VAE in Stability's MMDiT layout, as SAI's sd3.5 files hold them.
+    checkpoint = write_single_file(build_tiny_pipeline(folder, Family.SD3),
+                                   tmp_path / "tiny-sd3.safetensors")
+    single = engine.registry.add(checkpoint)
+    assert single.family is Family.SD3 and single.config_dir is None
+    failed = engine.wait(engine.enqueue(make_request(single, steps=2)), 120)
+    assert failed.state is JobState.FAILED
+    assert "studio models download stabilityai/stable-diffusion-3.5-medium" in failed.error
+    # Once a folder of the family is registered, the single file borrows its text encoders.
+    entry = engine.registry.add(folder)
+    a = engine.wait(engine.enqueue(make_request(single, steps=2, guidance=4.5)), 120)
+    b = engine.wait(engine.enqueue(make_request(entry, steps=2, guidance=4.5)), 120)
+    assert [j.state for j in (a, b)] == [JobState.DONE] * 2, (a.error, b.error)
+    first, second = (np.asarray(Image.open(library.path_of(j.assets[0])).convert("RGB"))
+                     for j in (a, b))
+    assert first.std() > 0 and np.array_equal(first, second)

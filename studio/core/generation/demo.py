@@ -129,7 +129,7 @@ def build_demo_pipeline(folder: Path, seed: int = 0):
 
 
 def write_single_file(pipe, path: Path) -> Path:
-    """Export ``pipe`` (SD 1.x or SDXL) as one LDM-layout ``.safetensors`` checkpoint."""
+    """Export ``pipe`` (SD 1.x, SDXL or SD 3.x) as one original-layout ``.safetensors``."""
     from safetensors.torch import save_file
 
     from studio.core.generation.ldm_export import to_ldm_state_dict

@@ -160,7 +160,7 @@ def _build_sd3(folder: Path, family: Family) -> Any:
         num_attention_heads=4, caption_projection_dim=32, joint_attention_dim=32,
         pooled_projection_dim=64, out_channels=4)
     return StableDiffusion3Pipeline(
-        transformer=transformer, vae=_vae(shift_factor=0.0609, scaling_factor=1.5035),
+        transformer=transformer, vae=_vae(shift_factor=0.0609, scaling_factor=1.5305),
         text_encoder=te1, tokenizer=tok1, text_encoder_2=te2, tokenizer_2=tok2,
         text_encoder_3=te3, tokenizer_3=tok3, scheduler=FlowMatchEulerDiscreteScheduler(
             shift=3.0))

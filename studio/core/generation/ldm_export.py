@@ -1,4 +1,4 @@
-"""Diffusers-layout SD 1.x and SDXL weights to the original (LDM) single-file layout.
+"""Diffusers-layout SD 1.x, SDXL and SD 3.x weights to the original single-file layouts.
 
 Adapted from diffusers' ``scripts/convert_diffusers_to_original_stable_diffusion.py``
 (Apache-2.0), generalised from its hard-coded 4 blocks to any block count, and updated for the
@@ -139,8 +139,13 @@ def open_clip_to_ldm(state: dict, prefix: str) -> dict:
 
 
 def to_ldm_state_dict(pipe: Any) -> dict:
-    """One LDM-layout state dict for an SD 1.x or SDXL pipeline's UNet, VAE and text
-    encoder(s), as the original repos and Civitai checkpoints store them."""
+    """One original-layout state dict, as the original repos and Civitai checkpoints store
+    them: an SD 1.x or SDXL pipeline's UNet, VAE and text encoder(s); an SD 3.x pipeline's
+    transformer and VAE (its text encoders stay in the diffusers folder, as in SAI's files)."""
+    if getattr(pipe, "transformer", None) is not None:
+        return {**sd3_transformer_to_original(pipe.transformer.state_dict(),
+                                              pipe.transformer.config),
+                **vae_to_ldm(pipe.vae.state_dict(), pipe.vae.config)}
     out = {**unet_to_ldm(pipe.unet.state_dict(), pipe.unet.config),
            **vae_to_ldm(pipe.vae.state_dict(), pipe.vae.config)}
     if getattr(pipe, "text_encoder_2", None) is not None:
@@ -151,3 +156,71 @@ def to_ldm_state_dict(pipe: Any) -> dict:
     else:
         out.update(text_encoder_to_ldm(pipe.text_encoder.state_dict()))
     return out
+
+
+def _sd3_block(state: dict, i: int, last: bool) -> dict:
+    import torch
+
+    src, dst = f"transformer_blocks.{i}.", f"joint_blocks.{i}."
+    out = {}
+
+    def qkv(names: tuple[str, str, str], kind: str) -> Any:
+        return torch.cat([state[f"{src}{n}.{kind}"] for n in names])
+
+    for kind in ("weight", "bias"):
+        out[f"{dst}x_block.attn.qkv.{kind}"] = qkv(("attn.to_q", "attn.to_k", "attn.to_v"), kind)
+        out[f"{dst}context_block.attn.qkv.{kind}"] = qkv(
+            ("attn.add_q_proj", "attn.add_k_proj", "attn.add_v_proj"), kind)
+        pairs = [("attn.to_out.0", "x_block.attn.proj"),
+                 ("norm1.linear", "x_block.adaLN_modulation.1"),
+                 ("ff.net.0.proj", "x_block.mlp.fc1"), ("ff.net.2", "x_block.mlp.fc2")]
+        if not last:  # the last block's context stream only feeds the image stream
+            pairs += [("attn.to_add_out", "context_block.attn.proj"),
+                      ("norm1_context.linear", "context_block.adaLN_modulation.1"),
+                      ("ff_context.net.0.proj", "context_block.mlp.fc1"),
+                      ("ff_context.net.2", "context_block.mlp.fc2")]
+        else:
+            out[f"{dst}context_block.adaLN_modulation.1.{kind}"] = _swap_halves(
+                state[f"{src}norm1_context.linear.{kind}"])
+        if f"{src}attn2.to_q.{kind}" in state:  # SD 3.5 Medium's dual attention
+            out[f"{dst}x_block.attn2.qkv.{kind}"] = qkv(
+                ("attn2.to_q", "attn2.to_k", "attn2.to_v"), kind)
+            pairs.append(("attn2.to_out.0", "x_block.attn2.proj"))
+        out.update({f"{dst}{ldm}.{kind}": state[f"{src}{hf}.{kind}"] for hf, ldm in pairs})
+    norms = [("attn.norm_q", "x_block.attn.ln_q"), ("attn.norm_k", "x_block.attn.ln_k"),
+             ("attn.norm_added_q", "context_block.attn.ln_q"),
+             ("attn.norm_added_k", "context_block.attn.ln_k"),
+             ("attn2.norm_q", "x_block.attn2.ln_q"), ("attn2.norm_k", "x_block.attn2.ln_k")]
+    out.update({f"{dst}{ldm}.weight": state[f"{src}{hf}.weight"] for hf, ldm in norms
+                if f"{src}{hf}.weight" in state})
+    return out
+
+
+def _swap_halves(w: Any) -> Any:
+    # diffusers' AdaLayerNormContinuous is (scale, shift); SD3's original is (shift, scale).
+    import torch
+
+    a, b = w.chunk(2, dim=0)
+    return torch.cat([b, a])
+
+
+def sd3_transformer_to_original(state: dict, config: Any) -> dict:
+    """An SD3Transformer2DModel in Stability's MMDiT layout (the inverse of diffusers'
+    ``convert_sd3_transformer_checkpoint_to_diffusers``)."""
+    pairs = {"x_embedder.proj": "pos_embed.proj",
+             "t_embedder.mlp.0": "time_text_embed.timestep_embedder.linear_1",
+             "t_embedder.mlp.2": "time_text_embed.timestep_embedder.linear_2",
+             "y_embedder.mlp.0": "time_text_embed.text_embedder.linear_1",
+             "y_embedder.mlp.2": "time_text_embed.text_embedder.linear_2",
+             "context_embedder": "context_embedder", "final_layer.linear": "proj_out"}
+    out = {"pos_embed": state["pos_embed.pos_embed"]}
+    for ldm, hf in pairs.items():
+        for kind in ("weight", "bias"):
+            if f"{hf}.{kind}" in state:
+                out[f"{ldm}.{kind}"] = state[f"{hf}.{kind}"]
+    for kind in ("weight", "bias"):
+        out[f"final_layer.adaLN_modulation.1.{kind}"] = _swap_halves(
+            state[f"norm_out.linear.{kind}"])
+    for i in range(config.num_layers):
+        out.update(_sd3_block(state, i, i == config.num_layers - 1))
+    return {"model.diffusion_model." + k: v for k, v in out.items()}
