@@ -183,3 +183,62 @@ def test_sd3_single_file_takes_text_encoders_from_a_registered_sd3_folder(engine
     first, second = (np.asarray(Image.open(library.path_of(j.assets[0])).convert("RGB"))
                      for j in (a, b))
     assert first.std() > 0 and np.array_equal(first, second)
+
+
+STRUCTURE = ("in_channels", "out_channels", "block_out_channels", "layers_per_block",
+             "down_block_types", "up_block_types", "cross_attention_dim", "attention_head_dim",
+             "use_linear_projection", "transformer_layers_per_block", "addition_time_embed_dim",
+             "projection_class_embeddings_input_dim", "latent_channels", "norm_num_groups",
+             "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+             "vocab_size", "max_position_embeddings", "projection_dim")
+
+
+@pytest.mark.parametrize("name", ["sd15", "sd2", "sdxl"])
+def test_full_size_checkpoint_shapes_give_back_the_reference_configs(name, tmp_path) -> None:
+    """The real models' tensor shapes (their reference configs built on the meta device,
+    written out in the original layout, as the real checkpoints are) infer exactly the
+    reference architecture: SDXL's 2816-wide text_time input and 256-wide time ids, its
+    [1, 2, 10] transformer depths and 64-wide heads, SD 2's penultimate-layer encoder."""
+    from types import SimpleNamespace
+
+    from accelerate import init_empty_weights
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    from studio.core.generation.ldm_export import open_clip_to_ldm, to_ldm_state_dict
+    from studio.core.generation.single_file import assemble_from_shapes, configs_root
+
+    ref = configs_root() / name
+
+    def cfg(sub: str) -> dict:
+        return json.loads((ref / sub / "config.json").read_text())
+
+    def clip(sub: str, cls, extra_layers: int = 0):
+        c = {k: v for k, v in cfg(sub).items() if k not in ("architectures", "model_type")}
+        c["num_hidden_layers"] += extra_layers
+        return cls(CLIPTextConfig(**c))
+
+    with init_empty_weights():
+        pipe = SimpleNamespace(unet=UNet2DConditionModel.from_config(cfg("unet")),
+                               vae=AutoencoderKL.from_config(cfg("vae")),
+                               text_encoder=clip("text_encoder", CLIPTextModel),
+                               text_encoder_2=None)
+        if name == "sdxl":
+            pipe.text_encoder_2 = clip("text_encoder_2", CLIPTextModelWithProjection)
+        state = to_ldm_state_dict(pipe)
+        if name == "sd2":  # OpenCLIP-H in its own layout, all 24 layers (diffusers keeps 23)
+            state = {k: v for k, v in state.items() if not k.startswith("cond_stage_model.")}
+            state.update(open_clip_to_ldm(
+                clip("text_encoder", CLIPTextModelWithProjection, 1).state_dict(),
+                "cond_stage_model.model."))
+    shapes = {k: tuple(v.shape) for k, v in state.items()}
+    family = {"sd15": Family.SD15, "sd2": Family.SD2, "sdxl": Family.SDXL}[name]
+    assemble_from_shapes(shapes, family, tmp_path / "cfg", f"{name}.safetensors")
+    subs = ["unet", "vae", "text_encoder"] + (["text_encoder_2"] if name == "sdxl" else [])
+    for sub in subs:
+        got = json.loads((tmp_path / "cfg" / sub / "config.json").read_text())
+        want = cfg(sub)
+        for key in STRUCTURE:
+            if key in want and not (sub.startswith("text") and key == "projection_dim"
+                                    and name == "sd2"):
+                assert got[key] == want[key], (sub, key)

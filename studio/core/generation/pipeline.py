@@ -110,8 +110,8 @@ def torch_device(device: DeviceInfo) -> Any:
 
 
 def _text_encoder_folder(entry: ModelEntry, registered: Sequence[ModelEntry]) -> Path | None:
-    if entry.config_dir:
-        return Path(entry.config_dir)
+    if entry.config_dir and Path(entry.config_dir, "model_index.json").is_file():
+        return Path(entry.config_dir)  # chosen, or remembered when the file was added
     group = text_encoder_group(entry.family)
     for other in registered:
         if other.kind is ModelKind.FOLDER and other.family in group and Path(other.path).is_dir():

@@ -315,9 +315,16 @@ def assemble_config_dir(checkpoint: Path, family: Family, dest: Path,
     text encoders and tokenizers the pipeline takes. Returns whether the checkpoint holds its
     own VAE (SD 3.5 / FLUX.1 files often do not; the folder's is used then).
     """
-    ref = configs_root() / config_name(family, checkpoint.name)
+    return assemble_from_shapes(read_shapes(checkpoint), family, dest, checkpoint.name,
+                                text_encoders)
+
+
+def assemble_from_shapes(shapes: dict[str, tuple[int, ...]], family: Family, dest: Path,
+                         name: str, text_encoders: Path | None = None) -> bool:
+    """:func:`assemble_config_dir` for a checkpoint's tensor shapes (``name``: its file name,
+    which tells SD 2.x 512 from 768 and names it in errors)."""
+    ref = configs_root() / config_name(family, name)
     shutil.copytree(ref, dest, dirs_exist_ok=True)
-    shapes = read_shapes(checkpoint)
     info = FAMILIES[family]
     if family not in NEEDS_TEXT_ENCODERS:
         _unet_family(shapes, dest, info.xl)
@@ -325,7 +332,7 @@ def assemble_config_dir(checkpoint: Path, family: Family, dest: Path,
     if text_encoders is None:
         repo = _TEXT_ENCODER_REPOS[family]
         raise ModelError(
-            f"{checkpoint.name} is a {info.label} single-file checkpoint: it holds the "
+            f"{name} is a {info.label} single-file checkpoint: it holds the "
             "transformer (and maybe the VAE) but the text encoders (CLIP and T5) and the T5 "
             f"tokenizer come from a {info.label} diffusers folder, and none is registered. "
             f"Download one (`studio models download {repo}`) or add a local one, then "
