@@ -102,7 +102,7 @@ def test_loading_the_library_leaves_the_multiprocessing_start_method_alone(prese
             f"preset = {preset!r}\n"
             "if preset: mp.set_start_method(preset)\n"
             "from studio.core.provenance import watermark as wm\n"
-            "wm._core()\n"
+            "wm.reference_core()\n"
             "print(mp.get_start_method(allow_none=True))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()

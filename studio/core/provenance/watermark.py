@@ -1,15 +1,17 @@
-"""Invisible watermarks carrying a studio id, embedded and decoded by a real library.
+"""Invisible watermarks carrying a studio id: blind-watermark's DWT-DCT-SVD, vectorised.
 
 The algorithm was chosen by measurement (bench/watermark.py, docs/benchmarks.md):
-``blind-watermark``'s DWT-DCT-SVD embedder survives JPEG q75 and resizing (decoded after
-scaling back to the original size) at ~41 dB PSNR. invisible-watermark's RivaGAN decoded
-only 40-90 % of the bits of some unmodified photographs and its DWT-DCT lost JPEG q75, so
-neither is used.
+``blind-watermark``'s DWT-DCT-SVD embedding survives JPEG q75 and resizing at > 40 dB PSNR.
+invisible-watermark's RivaGAN decoded only 40-90 % of the bits of some unmodified photographs
+and its DWT-DCT lost JPEG q75, so neither is used. The library itself works block by block in
+Python (~1 s per 1024² image), so the studio runs the same algorithm vectorised
+(:mod:`bwm_vec`) at a working size of at most 512² and keeps the library as the reference its
+tests decode against (tests/provenance/test_watermark_fast.py).
 
 The payload is 64 bits: a 32-bit id and a CRC-32 over an algorithm tag and the id. A random
 image (or one marked by someone else) yields a valid id with probability 2^-32 per try; with
-the 8 low-confidence bit flips and 4 candidate sizes a decode tries, about 1 in 10^8 images.
-Nothing here imports torch or Qt; numpy, OpenCV and PyWavelets load on first use.
+the 8 low-confidence bit flips and the up to ~8 candidate sizes a decode tries, about 1 in
+10^7 images. Nothing here imports torch or Qt; numpy and OpenCV load on first use.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import importlib.util
 import io
 import logging
 import threading
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,9 @@ log = logging.getLogger(__name__)
 BWM = "bwm"  # blind-watermark, DWT-DCT-SVD
 ALGORITHMS = (BWM,)
 # The soft binding's "alg" (reverse-domain, as entries of the C2PA algorithm list are named).
-ALG_NAMES = {BWM: "org.provenance-studio.bwm-dwtdctsvd.v1"}
+# v2: marked at a working size of at most WORK_EDGE² (v1, the first release, marked at full
+# size; both are the same at or below it, and decode_array reads both).
+ALG_NAMES = {BWM: "org.provenance-studio.bwm-dwtdctsvd.v2"}
 _TAG = {BWM: b"PSbw"}  # mixed into the CRC so another scheme's bits do not validate here
 PAYLOAD_BITS = 64
 MAX_ID = 0xFFFFFFFF
@@ -37,10 +40,13 @@ MIN_EDGE = 128  # below this the 64 bits repeat too few times to survive re-enco
 # of a 1024 output), and scaled back only to sizes the studio renders (up to 2048 px).
 MAX_DECODE_EDGE = 4096
 MAX_UPSCALED_EDGE = 2048
-# Strength of the embedding (the library's d1/d2 quantisation steps). 24/12 measured ~41 dB
-# PSNR and full recovery after JPEG q75 and a 75 % resize; its defaults 36/20 give ~37.5 dB.
+# Strength of the embedding (the library's d1/d2 quantisation steps). 24/12 recovers every
+# test image after JPEG q75 and a 75 % resize at > 40 dB PSNR (docs/benchmarks.md); the
+# library's defaults 36/20 cost ~4 dB more. Changing them would orphan every mark made so far.
 _D1, _D2 = 24, 12
 _SEED = 0x50533230  # block permutation seed ("PS20"); a layout, not a secret
+WORK_EDGE = 512  # the largest working copy (see "the algorithm" below)
+_UPSCALE = 1  # cv2.INTER_LINEAR: how the working copy's residual is scaled up
 
 
 class WatermarkError(Exception):
@@ -75,14 +81,23 @@ def parse_payload(payload: bytes, algorithm: str = BWM) -> int | None:
     return wm_id
 
 
-# ---- the library ------------------------------------------------------------------------
+# ---- the algorithm ----------------------------------------------------------------------
+#
+# blind-watermark's DWT-DCT-SVD, vectorised (bwm_vec), at a working resolution: an image
+# larger than WORK_EDGE on a side is marked on a copy scaled down to at most WORK_EDGE x
+# WORK_EDGE (the aspect is not kept, so a resized copy maps back to the same grid), and the
+# mark's residual (marked - unmarked) is scaled up and added to the full image, as TrustMark
+# does. Embedding then costs the same at any size, and a downscaled copy decodes without
+# guessing its original size. At or below WORK_EDGE the image is its own working copy, so
+# the marks are blind-watermark's own and the library decodes them (and vice versa).
 
 _import_lock = threading.Lock()
 _core_cls: Any = None
 
 
-def _core():
-    """blind-watermark's WaterMarkCore, imported without its side effect on multiprocessing.
+def reference_core():
+    """blind-watermark's WaterMarkCore set up as the studio marks (the reference the vectorised
+    code is tested against), imported without its side effect on multiprocessing.
 
     Its ``pool`` module calls ``multiprocessing.set_start_method('fork')`` at import, which
     raises once a start method is set and would pin one for the whole process otherwise
@@ -101,19 +116,14 @@ def _core():
             finally:
                 default._actual_context = saved
             _core_cls = WaterMarkCore
-        return _core_cls(password_img=_SEED, mode="common")
-
-
-def _new_core():
-    core = _core()
+    core = _core_cls(password_img=_SEED, mode="common")
     core.d1, core.d2 = _D1, _D2
     return core
 
 
 def available() -> list[str]:
     """The algorithms this install can run, best first."""
-    mods = ("blind_watermark", "cv2", "pywt")
-    return [BWM] if all(importlib.util.find_spec(m) for m in mods) else []
+    return [BWM] if importlib.util.find_spec("cv2") else []
 
 
 def default_algorithm() -> str | None:
@@ -121,51 +131,86 @@ def default_algorithm() -> str | None:
     return algs[0] if algs else None
 
 
+def working_size(w: int, h: int) -> tuple[int, int]:
+    """The (width, height) an image of w x h is marked and decoded at."""
+    return min(w, WORK_EDGE), min(h, WORK_EDGE)
+
+
+def _resized(img, size: tuple[int, int]):
+    import cv2
+
+    if img.shape[1::-1] == size:
+        return img
+    shrink = size[0] * size[1] < img.shape[0] * img.shape[1]
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+
+
 # ---- arrays (H x W x 3 uint8, BGR as OpenCV orders them) --------------------------------
+
+
+def _bits(wm_id: int, algorithm: str):
+    import numpy as np
+
+    return np.unpackbits(np.frombuffer(payload_for(wm_id, algorithm), dtype=np.uint8))
 
 
 def embed_array(bgr, wm_id: int, algorithm: str = BWM):
     """A copy of ``bgr`` carrying ``wm_id``."""
+    import cv2
     import numpy as np
+
+    from studio.core.provenance import bwm_vec
 
     h, w = bgr.shape[:2]
     if min(h, w) < MIN_EDGE:
         raise WatermarkError(f"the image ({w}x{h}) is too small to carry a watermark "
                              f"(at least {MIN_EDGE} pixels on each side)")
-    bits = np.unpackbits(np.frombuffer(payload_for(wm_id, algorithm), dtype=np.uint8)) > 0
-    core = _new_core()
-    core.read_img_arr(img=np.ascontiguousarray(bgr[..., :3]))
-    core.read_wm(bits)
-    with np.errstate(all="ignore"):
-        out = core.embed()
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    bgr = np.ascontiguousarray(bgr[..., :3])
+    work = _resized(bgr, working_size(w, h))
+    residual = bwm_vec.embed_residual(work, _bits(wm_id, algorithm), _SEED, _D1, _D2)
+    if work is not bgr:
+        residual = cv2.resize(residual, (w, h), interpolation=_UPSCALE)
+    # uint8 + float32 -> rounded and saturated uint8, without a full-size float64 copy
+    return cv2.add(bgr, residual, dtype=cv2.CV_8U)
 
 
 def _soft_bits(bgr):
-    """Per-bit averages over the blocks (0..1) and the k-means threshold between the classes,
-    as blind-watermark's ``extract_with_kmeans`` computes them."""
+    """Per-bit averages over the blocks (0..1) as blind-watermark's ``extract`` computes them,
+    the k-means classes its ``extract_with_kmeans`` takes as bits, and the threshold between
+    the classes. ``bgr`` is taken at the size it has."""
     import numpy as np
 
-    core = _new_core()
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        # A blank image makes the 1-D k-means average an empty slice; harmless, just noisy.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        avg = np.asarray(core.extract(img=np.ascontiguousarray(bgr[..., :3]),
-                                      wm_shape=PAYLOAD_BITS), dtype=np.float64)
-        bits = np.asarray(_kmeans(avg), dtype=bool)
+    from studio.core.provenance import bwm_vec
+
+    avg = bwm_vec.soft_bits(np.ascontiguousarray(bgr[..., :3]), PAYLOAD_BITS, _SEED, _D1, _D2)
+    bits = one_dim_kmeans(avg)
     lo, hi = avg[~bits], avg[bits]
     threshold = (lo.mean() + hi.mean()) / 2 if lo.size and hi.size else 0.5
     return avg, bits, threshold
 
 
-def _kmeans(avg):
-    from blind_watermark.bwm_core import one_dim_kmeans
+def one_dim_kmeans(inputs):
+    """blind-watermark's two-class 1-D k-means (``bwm_core.one_dim_kmeans``), without its
+    warnings on a one-class input."""
+    import numpy as np
 
-    _core()  # imports the package the guarded way first
-    return one_dim_kmeans(avg)
+    lo, hi = float(inputs.min()), float(inputs.max())
+    threshold = (lo + hi) / 2
+    for _ in range(300):
+        ones = inputs > threshold
+        if ones.all() or not ones.any():
+            break
+        lo, hi = float(inputs[~ones].mean()), float(inputs[ones].mean())
+        new = (lo + hi) / 2
+        if abs(new - threshold) < 1e-6:
+            threshold = new
+            break
+        threshold = new
+    return np.asarray(inputs > threshold)
 
 
 def _decode_once(bgr) -> bytes:
+    """The 64 bits read from ``bgr`` at the size it has, no checks."""
     import numpy as np
 
     _, bits, _ = _soft_bits(bgr)
@@ -195,34 +240,46 @@ def _decode_ids(bgr, algorithm: str) -> tuple[int, bytes] | None:
     return None
 
 
-def candidate_sizes(w: int, h: int) -> list[tuple[int, int]]:
-    """Sizes the image may have had when it was marked: as it is, then undoing the usual
-    downscales (75 %, 50 %, 90 %) to a multiple of 8 as the studio's outputs are.
+def _scaled_back(w: int, h: int) -> list[tuple[int, int]]:
+    """Undoing the usual downscales (75 %, 50 %, 90 %) to a multiple of 8, as the studio's
+    outputs are."""
+    return [(round(w * s / 8) * 8, round(h * s / 8) * 8) for s in (4 / 3, 2.0, 10 / 9)]
 
-    The embedding lives on a 4x4 block grid, so a resized copy must be scaled back first.
-    """
+
+def candidate_sizes(w: int, h: int) -> list[tuple[int, int]]:
+    """Sizes to decode a w x h copy at, likeliest first: the working size of the copy as it is
+    and of the sizes it may have had before a downscale (the embedding lives on a 4x4 block
+    grid of the working copy, so that size must be met), then (``legacy``) the full sizes the
+    first release of this watermark marked images larger than WORK_EDGE at."""
+    out: list[tuple[int, int]] = []
+    for cw, ch in [(w, h), *_scaled_back(w, h)]:
+        if max(cw, ch) <= MAX_UPSCALED_EDGE or (cw, ch) == (w, h):
+            cand = working_size(cw, ch)
+            if cand not in out:
+                out.append(cand)
+    return out + [c for c in legacy_sizes(w, h) if c not in out]
+
+
+def legacy_sizes(w: int, h: int) -> list[tuple[int, int]]:
+    """Where a mark of the first release (embedded at full size) can be on a w x h copy: the
+    copy as it is up to 4096 px, then scaled back to sizes the studio renders (up to 2048)."""
     out = [(w, h)] if max(w, h) <= MAX_DECODE_EDGE else []
-    for scale in (4 / 3, 2.0, 10 / 9):
-        cand = (round(w * scale / 8) * 8, round(h * scale / 8) * 8)
+    for cand in _scaled_back(w, h):
         if cand not in out and max(cand) <= MAX_UPSCALED_EDGE:
             out.append(cand)
-    return out
+    return [c for c in out if max(c) > WORK_EDGE]  # at or below, both releases agree
 
 
 def decode_array(bgr, algorithms: list[str] | None = None) -> Detection | None:
     """The watermark in ``bgr``, or None. Only a payload whose CRC matches counts."""
-    import cv2
-
     h, w = bgr.shape[:2]
     if min(h, w) < MIN_EDGE // 2:
         return None
     for alg in algorithms if algorithms is not None else available():
-        for cw, ch in candidate_sizes(w, h):
-            img = bgr if (cw, ch) == (w, h) else cv2.resize(bgr, (cw, ch),
-                                                            interpolation=cv2.INTER_CUBIC)
-            found = _decode_ids(img, alg)
+        for size in candidate_sizes(w, h):
+            found = _decode_ids(_resized(bgr, size), alg)
             if found is not None:
-                return Detection(alg, found[0], found[1], (cw, ch))
+                return Detection(alg, found[0], found[1], size)
     return None
 
 
