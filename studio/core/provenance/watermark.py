@@ -29,9 +29,10 @@ log = logging.getLogger(__name__)
 BWM = "bwm"  # blind-watermark, DWT-DCT-SVD
 ALGORITHMS = (BWM,)
 # The soft binding's "alg" (reverse-domain, as entries of the C2PA algorithm list are named).
-# v2: marked at a working size of at most WORK_EDGE² (v1, the first release, marked at full
-# size; both are the same at or below it, and decode_array reads both).
-ALG_NAMES = {BWM: "org.provenance-studio.bwm-dwtdctsvd.v2"}
+# Still v1 although larger images are now marked at a working size (the first release marked
+# them at full size): both are the same at or below WORK_EDGE, decode_array reads both, and
+# files already signed declare v1 (chain/durable.py knows our bindings by these names).
+ALG_NAMES = {BWM: "org.provenance-studio.bwm-dwtdctsvd.v1"}
 _TAG = {BWM: b"PSbw"}  # mixed into the CRC so another scheme's bits do not validate here
 PAYLOAD_BITS = 64
 MAX_ID = 0xFFFFFFFF
