@@ -29,6 +29,12 @@ class GenerationModel:
         self.attach()
         return self.studio.engine
 
+    def warm(self):
+        """An operation building the engine off the GUI thread (nothing once it is built)."""
+        studio = self.studio
+        return studio.runner.run(lambda: None if studio.closed else studio.engine,
+                                 label="Loading the generator")
+
     def attach(self) -> None:
         """Relay the engine's events from now on, without building the engine (it may be built
         later, by a job from here or from the batch area)."""

@@ -132,6 +132,7 @@ class GenerateSection(QWidget):
         self._running: int | None = None
         self._seeds: dict[int, int] = {}  # job id -> first seed (item i used seed + i)
         self._busy = False  # adding a model or building the demo
+        self._warming = False  # the engine is being (or was) built in the background
         self._build()
         self._reload_models(select=self.gs.default_model)
         self.vm.check_device().start()  # which device will run and why (no torch import)
@@ -183,6 +184,7 @@ class GenerateSection(QWidget):
 
         self.prompt = QPlainTextEdit()
         self.prompt.setPlaceholderText("Describe the image… (Ctrl+Enter generates)")
+        self.prompt.textChanged.connect(self._warm_engine)
         self.prompt.setFixedHeight(90)
         self.negative = QPlainTextEdit()
         self.negative.setPlaceholderText("What to avoid (optional)")
@@ -1058,6 +1060,14 @@ class GenerateSection(QWidget):
     def engine(self) -> Any:
         """The app's generation engine (built on first use)."""
         return self.vm.engine
+
+    def _warm_engine(self) -> None:
+        """Once a prompt is being written, build the engine on a pool thread (its imports,
+        PIL and the signer take a few hundred ms), so the first Generate does not stall the
+        window. A Generate before that ends waits for it, as it would have built it anyway."""
+        if not self._warming:
+            self._warming = True
+            self.vm.warm().start()
 
     def shutdown(self) -> None:
         self.vm.detach()
