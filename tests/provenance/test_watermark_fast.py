@@ -114,14 +114,15 @@ def test_quantising_to_the_nearest_level_costs_less_than_the_librarys_choice() -
 # ---- the working size --------------------------------------------------------------------
 
 
-def test_a_large_image_is_marked_at_the_working_size_and_survives_resize_and_jpeg() -> None:
-    img = photo_like(1024, 768, seed=5)
+@pytest.mark.parametrize("size", [(1024, 768), (1023, 769)])
+def test_a_large_image_is_marked_at_the_working_size_and_survives_resize_and_jpeg(size) -> None:
+    img = photo_like(*size, seed=5)
     marked = wm.embed_array(img, WM_ID)
     assert marked.shape == img.shape and marked.dtype == np.uint8
     assert psnr(img, marked) >= 40
     found = wm.decode_array(marked)
     assert found is not None and found.wm_id == WM_ID
-    assert found.size == wm.working_size(1024, 768) == (wm.WORK_EDGE, wm.WORK_EDGE)
+    assert found.size == wm.working_size(*size) == (wm.WORK_EDGE, wm.WORK_EDGE)
     for copy in (jpeg(marked), jpeg(marked, scale=0.75), jpeg(marked, scale=0.5)):
         found = wm.decode_array(copy)
         assert found is not None and found.wm_id == WM_ID, copy.shape

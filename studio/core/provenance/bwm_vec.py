@@ -164,22 +164,24 @@ def embed_residual(bgr: np.ndarray, bits: np.ndarray, seed: int, d1: float, d2: 
         col = np.take_along_axis(c, order[k][None, None], axis=0)[0]  # (row, n) = s_k u_k
         u = col / np.maximum(s[k], np.float32(1e-30))
         v = np.einsum("crn,rn->cn", m, u) / np.maximum(s[k], np.float32(1e-30))
-        flat = s[k] <= floor
-        if flat.any():
-            n = int(flat.sum())
-            u[:, flat] = _orthonormal_fill(None if prev_u is None else prev_u[:, flat], n)
-            v[:, flat] = _orthonormal_fill(None if prev_v is None else prev_v[:, flat], n)
+        flat = np.flatnonzero(s[k] <= floor)
+        if flat.size:
+            u[:, flat] = _orthonormal_fill(None if prev_u is None else prev_u[:, flat], flat.size)
+            v[:, flat] = _orthonormal_fill(None if prev_v is None else prev_v[:, flat], flat.size)
         delta += change[k] * v[:, None] * u[None, :]  # (column, row, n)
         prev_u, prev_v = u, v
     d_coeffs = np.empty(coeffs.size, np.float32)
     d_coeffs[gather] = delta.transpose(2, 1, 0).reshape(-1, 16)  # undo the permutation
     d_blocks = _times(d_coeffs.reshape(-1, 16), _K).reshape(3, bh, bw, _BLOCK, _BLOCK)
-    # Inverse Haar with only LL changed: each 2x2 cell moves by half the LL change.
-    cells = d_blocks.transpose(1, 3, 2, 4, 0).reshape(bh * _BLOCK, bw * _BLOCK, 3) * 0.5
-    d_ll = cv2.resize(cells, (bw * _BLOCK * 2, bh * _BLOCK * 2), interpolation=cv2.INTER_NEAREST)
-    d_yuv = np.zeros((h, w, 3), np.float32)
-    d_yuv[:min(h, d_ll.shape[0]), :min(w, d_ll.shape[1])] = d_ll[:h, :w]
-    return cv2.transform(d_yuv, _yuv_to_bgr_linear())
+    # Inverse Haar with only LL changed: each 2x2 cell moves by half the LL change (in BGR
+    # here already: the colour transform is linear, and a quarter of the pixels).
+    cells = cv2.transform(d_blocks.transpose(1, 3, 2, 4, 0).reshape(bh * _BLOCK, bw * _BLOCK, 3),
+                          _yuv_to_bgr_linear() * np.float32(0.5))
+    out = cv2.resize(cells, (bw * _BLOCK * 2, bh * _BLOCK * 2), interpolation=cv2.INTER_NEAREST)
+    # The strips right of and below the whole blocks (and an odd pixel's pad) are unchanged.
+    out = out[:h, :w]
+    return cv2.copyMakeBorder(out, 0, h - out.shape[0], 0, w - out.shape[1],
+                              cv2.BORDER_CONSTANT, value=(0, 0, 0))
 
 
 def _orthonormal_fill(u0: np.ndarray | None, n: int) -> np.ndarray:
