@@ -32,19 +32,8 @@ OUT = REPO / "resources" / "model_configs" / "clip"
 BPE_IN_WHEEL = "open_clip/bpe_simple_vocab_16e6.txt.gz"
 N_MERGES = 49152 - 256 - 2
 
-
-def bytes_to_unicode() -> dict[int, str]:
-    """CLIP's (and GPT-2's) reversible map from bytes to printable characters."""
-    bs = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
-          + list(range(ord("®"), ord("ÿ") + 1)))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, [chr(c) for c in cs], strict=True))
+sys.path.insert(0, str(REPO))
+from studio.core.generation.demo import bytes_to_unicode  # noqa: E402  (the one copy)
 
 
 def tables(bpe_gz: bytes) -> tuple[dict[str, int], list[str]]:

@@ -27,6 +27,16 @@ def anvil() -> Iterator[AnvilProcess]:
         node.stop()
 
 
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """The tiny random-weight SD pipeline, built once for every chain test that generates."""
+    from studio.core.generation.demo import build_demo_pipeline
+
+    folder = tmp_path_factory.mktemp("tiny") / "tiny-sd"
+    build_demo_pipeline(folder)
+    return folder
+
+
 @pytest.fixture
 def library(paths):
     with Library.open(paths) as lib:

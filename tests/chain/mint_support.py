@@ -75,3 +75,27 @@ async def rpc(w3, method: str, *params: Any) -> Any:
     response = await w3.provider.make_request(method, list(params))
     assert "error" not in response, response
     return response["result"]
+
+
+def mint_as_stranger(url: str, factory: str, *, account: int, name: str, token_uri: str,
+                     content_hash: bytes, soft_binding: bytes = b"") -> tuple[str, int]:
+    """Another anvil dev account creates its own collection and mints into it straight
+    through the contracts (not the studio): a copier or a forger. Returns (collection, id)."""
+    import os
+
+    from web3 import Web3
+
+    from studio.core.chain.artifacts import load_artifact
+
+    w3 = Web3(Web3.HTTPProvider(url))
+    who = w3.eth.accounts[account]
+    f = w3.eth.contract(address=factory, abi=load_artifact("CollectionFactory")["abi"])
+    salt = os.urandom(32)
+    address = f.functions.predictCollection(who, salt).call()
+    w3.eth.wait_for_transaction_receipt(f.functions.createCollection(
+        salt, name, name[:3].upper(), "", "0x" + "00" * 20, 0).transact({"from": who}))
+    c = w3.eth.contract(address=address, abi=load_artifact("StudioCollection")["abi"])
+    w3.eth.wait_for_transaction_receipt(c.functions.mint(
+        who, token_uri, content_hash, soft_binding.ljust(32, b"\0"), who, 0,
+    ).transact({"from": who}))
+    return address, int(c.functions.tokenIdOf(content_hash).call())

@@ -33,15 +33,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    from studio.core.generation.demo import build_demo_pipeline
-
-    folder = tmp_path_factory.mktemp("tiny") / "tiny-sd"
-    build_demo_pipeline(folder)
-    return folder
-
-
 def generate_signed(paths, library, account, model_folder):
     from studio.core.generation.engine import GenerationEngine
     from studio.core.generation.request import GenerationRequest

@@ -27,8 +27,8 @@ from tests.chain.mint_support import (  # noqa: F401  (fixture)
     make_wallet,
 )
 from tests.chain.test_durable_recovery import strip
-from tests.chain.test_watermark_chain import photo_like
 from tests.provenance.conftest import REQUEST
+from tests.provenance.test_durable_credentials import photo_like
 
 pytestmark = [
     pytest.mark.skipif(find_anvil() is None, reason="anvil not installed (npm ci in contracts/)"),

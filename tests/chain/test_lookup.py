@@ -12,7 +12,6 @@ import pytest
 from web3 import Web3
 
 from studio.core.chain.anvil_binary import find_anvil, start_anvil
-from studio.core.chain.artifacts import load_artifact
 from studio.core.chain.deploy import ensure_factories, ensure_factory
 from studio.core.chain.evm import UnsupportedEvm
 from studio.core.chain.lookup import find_token, find_tokens_by_soft_binding
@@ -27,6 +26,7 @@ from tests.chain.mint_support import (  # noqa: F401  (fixture)
     add_local_profile,
     keyring_service,
     make_wallet,
+    mint_as_stranger,
 )
 from tests.chain.rpc_proxy import RpcProxy
 
@@ -39,18 +39,9 @@ def copier_mints(url: str, factory: str, data: bytes) -> str:
     """Someone else (an anvil dev account) mints the same bytes into their own collection."""
     import hashlib
 
-    w3 = Web3(Web3.HTTPProvider(url))
-    copier = w3.eth.accounts[8]
-    f = w3.eth.contract(address=factory, abi=load_artifact("CollectionFactory")["abi"])
-    salt = os.urandom(32)
-    address = f.functions.predictCollection(copier, salt).call()
-    w3.eth.wait_for_transaction_receipt(f.functions.createCollection(
-        salt, "Copies", "CPY", "", "0x" + "00" * 20, 0).transact({"from": copier}))
-    c = w3.eth.contract(address=address, abi=load_artifact("StudioCollection")["abi"])
-    w3.eth.wait_for_transaction_receipt(c.functions.mint(
-        copier, "ipfs://copy", hashlib.sha256(data).digest(), b"\0" * 32, copier, 0,
-    ).transact({"from": copier}))
-    w3.provider.make_request("anvil_mine", ["0x5"])  # some distance to the original
+    address, _ = mint_as_stranger(url, factory, account=8, name="Copies", token_uri="ipfs://copy",
+                                  content_hash=hashlib.sha256(data).digest())
+    Web3(Web3.HTTPProvider(url)).provider.make_request("anvil_mine", ["0x5"])  # some distance
     return address
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import json
 from decimal import Decimal
 
@@ -27,23 +26,16 @@ from tests.chain.mint_support import (  # noqa: F401  (fixture)
     add_local_profile,
     keyring_service,
     make_wallet,
+    mint_as_stranger,
 )
 from tests.chain.test_durable_recovery import generate_signed, strip
+from tests.provenance.test_durable_credentials import photo_like
 from tests.publish.fake_gateway import FakeIpfsGateway
 
 pytestmark = [
     pytest.mark.skipif(find_anvil() is None, reason="anvil not installed (npm ci in contracts/)"),
     pytest.mark.skipif(not wm.available(), reason="blind-watermark not installed"),
 ]
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    from studio.core.generation.demo import build_demo_pipeline
-
-    folder = tmp_path_factory.mktemp("tiny") / "tiny-sd"
-    build_demo_pipeline(folder)
-    return folder
 
 
 @pytest.fixture
@@ -57,19 +49,6 @@ def fresh_home(tmp_path, monkeypatch, anvil_url: str, name: str = "Local anvil")
     monkeypatch.setenv("STUDIO_HOME", str(tmp_path / "elsewhere"))
     paths = resolve_paths().ensure()
     return add_local_profile(paths, anvil_url, name=name)
-
-
-def photo_like(size: int, seed: int) -> bytes:
-    import numpy as np
-    from PIL import Image
-
-    rng = np.random.default_rng(seed)
-    small = Image.fromarray(rng.integers(0, 256, (12, 12, 3), dtype=np.uint8))
-    base = np.asarray(small.resize((size, size), Image.BICUBIC), dtype=np.float32)
-    base += rng.normal(0, 4, base.shape)
-    buf = io.BytesIO()
-    Image.fromarray(np.clip(base, 0, 255).astype(np.uint8)).save(buf, "PNG")
-    return buf.getvalue()
 
 
 def test_stripped_copy_finds_its_token_and_signer_from_another_library(
@@ -207,28 +186,13 @@ def test_a_file_that_never_came_from_the_studio_leads_nowhere(anvil, paths, tmp_
 
 
 def forger_mints(url: str, factory: str, soft_binding: bytes, token_uri: str) -> tuple[str, int]:
-    """Someone else (an anvil dev account) mints ANOTHER file into their own collection,
-    recording a watermark id that is not that file's."""
+    """Someone else mints ANOTHER file into their own collection, recording a watermark id
+    that is not that file's."""
     import hashlib
-    import os
 
-    from web3 import Web3
-
-    from studio.core.chain.artifacts import load_artifact
-
-    w3 = Web3(Web3.HTTPProvider(url))
-    forger = w3.eth.accounts[7]
-    f = w3.eth.contract(address=factory, abi=load_artifact("CollectionFactory")["abi"])
-    salt = os.urandom(32)
-    address = f.functions.predictCollection(forger, salt).call()
-    w3.eth.wait_for_transaction_receipt(f.functions.createCollection(
-        salt, "Claims", "CLM", "", "0x" + "00" * 20, 0).transact({"from": forger}))
-    c = w3.eth.contract(address=address, abi=load_artifact("StudioCollection")["abi"])
-    content = hashlib.sha256(b"the forger's own file").digest()
-    w3.eth.wait_for_transaction_receipt(c.functions.mint(
-        forger, token_uri, content, soft_binding.ljust(32, b"\0"), forger, 0,
-    ).transact({"from": forger}))
-    return address, int(c.functions.tokenIdOf(content).call())
+    return mint_as_stranger(url, factory, account=7, name="Claims", token_uri=token_uri,
+                            content_hash=hashlib.sha256(b"the forger's own file").digest(),
+                            soft_binding=soft_binding)
 
 
 def test_a_token_claiming_anothers_watermark_does_not_hide_the_real_one(

@@ -31,8 +31,8 @@ a `.safetensors` checkpoint) to make real pictures.
 DEMO_NAME = "Demo model (tiny, random weights: produces noise)"
 
 
-def _bytes_to_unicode() -> dict[int, str]:
-    # The byte-to-printable mapping byte-level BPE (GPT-2, CLIP) uses for its vocabulary.
+def bytes_to_unicode() -> dict[int, str]:
+    """The byte-to-printable map byte-level BPE (GPT-2, CLIP) uses for its vocabulary."""
     bs = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
           + list(range(ord("®"), ord("ÿ") + 1)))
     cs = bs[:]
@@ -48,7 +48,7 @@ def _bytes_to_unicode() -> dict[int, str]:
 def write_tokenizer(folder: Path) -> int:
     """A CLIP tokenizer over single bytes (no merges). Returns the vocabulary size."""
     folder.mkdir(parents=True, exist_ok=True)
-    chars = list(_bytes_to_unicode().values())
+    chars = list(bytes_to_unicode().values())
     vocab: dict[str, int] = {}
     for c in chars:
         vocab[c] = len(vocab)
