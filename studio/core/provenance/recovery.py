@@ -163,7 +163,7 @@ def recover(path: Path, paths: StudioPaths, trust_anchors: Any = None) -> Recove
         rec.reason = f"the file cannot be read ({exc.strerror or exc})"
         return rec
     if not wm.available():
-        rec.reason = "no watermark decoder is installed (blind-watermark)"
+        rec.reason = "no watermark decoder is available (it needs OpenCV: opencv-python-headless)"
         return rec
     det = wm.decode_bytes(data)
     if det is None:
