@@ -33,6 +33,7 @@ MANIFEST_READ_LIMIT = 256 * 1024 * 1024
 C2PA_MARKER = b"c2pa"
 BATCH = 32  # files per sync + transaction: a kill loses at most one batch's work
 IMPORT_WORKERS = min(4, os.cpu_count() or 1)
+IN_FLIGHT_PER_WORKER = 8  # enough to cover a batch's sync (~15 ms) at a few ms a file
 _MEDIA_SUFFIXES = {f.ext for f in ALL_FORMATS} | {".jpeg", ".jpe", ".tiff", ".heics", ".qt"}
 
 
@@ -197,29 +198,37 @@ class ImportService:
         total = len(files)
         workers = self.workers if total > 1 else 1
         pool = ThreadPoolExecutor(workers, "import") if workers > 1 else None
-        pending: deque[Future[_Prepared]] = deque()
+        # A sliding window, in file order: while one batch is synced and recorded, the next
+        # files are already being checked, so the workers do not wait on the disk's sync.
+        # A few files per worker at most: a cancel still stops the rest promptly.
+        window = IN_FLIGHT_PER_WORKER * workers
+        pending: deque[tuple[Path, Future[_Prepared] | _Prepared | Rejected]] = deque()
+        done: list[tuple[Path, Any]] = []
+
+        def settle_oldest() -> None:
+            path, job = pending.popleft()
+            if isinstance(job, Future):
+                wait([job])  # it ran (or raised): its slot is free for the next file
+            done.append((path, job))
+            if len(done) >= BATCH:
+                self._finish_batch(done, summary)
+                done.clear()
+
         try:
-            for start in range(0, total, BATCH):
-                batch: list[tuple[Path, Future[_Prepared] | _Prepared | Rejected]] = []
-                for i in range(start, min(start + BATCH, total)):
-                    if cancel is not None and cancel.is_set():
-                        summary.cancelled = True
-                        summary.not_started = total - i
-                        break
-                    path = files[i]
-                    if progress is not None:
-                        progress(Progress(i, total, str(path)))
-                    if pool is None:
-                        batch.append((path, self._run_prepare(path)))
-                        continue
-                    # At most one file per worker in flight: a cancel stops the rest promptly.
-                    while len(pending) >= self.workers:
-                        wait([pending.popleft()])
-                    pending.append(pool.submit(self._prepare, path))
-                    batch.append((path, pending[-1]))
-                self._finish_batch(batch, summary)
-                if summary.cancelled:
+            for i, path in enumerate(files):
+                if cancel is not None and cancel.is_set():
+                    summary.cancelled = True
+                    summary.not_started = total - i
                     break
+                if progress is not None:
+                    progress(Progress(i, total, str(path)))
+                while len(pending) >= window:
+                    settle_oldest()
+                pending.append((path, self._run_prepare(path) if pool is None
+                                else pool.submit(self._prepare, path)))
+            while pending:  # what was started is finished and recorded, cancelled or not
+                settle_oldest()
+            self._finish_batch(done, summary)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
