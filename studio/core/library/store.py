@@ -11,9 +11,10 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 CHUNK = 1 << 20
+T = TypeVar("T")
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
@@ -110,29 +111,29 @@ class FileStore:
         finally:
             tmp.unlink(missing_ok=True)
 
+    def _in_dir(self, folder: Path, action: Callable[[], T]) -> T:
+        """``action`` (which writes into ``folder``), the folder made first if not known to
+        exist, and made again once if it was removed behind our back since."""
+        self._ensure_dir(folder)
+        try:
+            return action()
+        except FileNotFoundError:
+            self._made.discard(folder)
+            self._ensure_dir(folder)
+            return action()
+
     def _incoming(self) -> tuple[int, str]:
         """A new temporary file in the store (same file system, so placing it is a rename)."""
-        self._ensure_dir(self.root)
-        try:
-            return tempfile.mkstemp(dir=self.root, prefix=".incoming-")
-        except FileNotFoundError:  # the store folder was removed since we made it
-            self._made.discard(self.root)
-            self._ensure_dir(self.root)
-            return tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        return self._in_dir(self.root,
+                            lambda: tempfile.mkstemp(dir=self.root, prefix=".incoming-"))
 
     def _place(self, tmp: Path, digest: str, suffix: str) -> str:
         rel = self.relpath_for(digest, suffix)
         dest = self.path_of(rel)
         if dest.exists():
             return rel
-        self._ensure_dir(dest.parent)
         os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        try:
-            os.replace(tmp, dest)
-        except FileNotFoundError:  # the shard folder was removed since we made it
-            self._made.discard(dest.parent)
-            self._ensure_dir(dest.parent)
-            os.replace(tmp, dest)
+        self._in_dir(dest.parent, lambda: os.replace(tmp, dest))
         return rel
 
     def sync(self, relpaths: list[str]) -> None:
