@@ -7,13 +7,15 @@ pixel limit that stops decompression bombs; container formats get a cheap struct
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import warnings
 import zlib
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from studio.core.importing.sniff import DNG, MediaFormat
 
@@ -39,35 +41,47 @@ class ProbeResult:
     thumbnail: Image | None = None  # a small RGB(A) image, or None: use an icon
 
 
-def probe(path: Path, fmt: MediaFormat, *, thumbnail: bool = True) -> ProbeResult:
-    """Check ``path``; with ``thumbnail=False`` no thumbnail is made (the gallery makes one
-    later for the rows it paints), so a PNG gets a chunk/CRC walk instead of a decode."""
-    size = os.stat(path).st_size
+def probe(source: Path | bytes, fmt: MediaFormat, *, thumbnail: bool = True) -> ProbeResult:
+    """Check a file, given by its path or (the import reads small files once) its whole
+    content; both run the same checks, so a bad file gets the same reason either way.
+    With ``thumbnail=False`` no thumbnail is made (the gallery makes one later for the rows
+    it paints), so a PNG gets a chunk/CRC walk instead of a decode."""
+    size = len(source) if isinstance(source, bytes) else os.stat(source).st_size
     if fmt.mime in _BMFF_MIMES:
-        _check_bmff(path, size)
+        with _open(source) as fh:
+            _check_bmff(fh, size)
     elif fmt.mime in ("audio/wav", "video/x-msvideo", "image/webp"):
-        _check_riff(path, size)
+        with _open(source) as fh:
+            _check_riff(fh, size)
     if fmt.mime == "image/png" and not thumbnail:
-        width, height = _check_png(path)
+        with _open(source) as fh:
+            width, height = _check_png(fh)
         return ProbeResult(width, height)
     if fmt.decodable:
-        return _decode_image(path, fmt, thumbnail)
+        return _decode_image(source, fmt, thumbnail)
     if fmt is DNG:
         try:  # DNG is TIFF-shaped: Pillow often reads its preview; no preview is no error
-            return _decode_image(path, fmt)
+            return _decode_image(source, fmt)
         except ProbeError:
             return ProbeResult()
     return ProbeResult()
 
 
-def _decode_image(path: Path, fmt: MediaFormat, thumbnail: bool = True) -> ProbeResult:
+def _open(source: Path | bytes) -> AbstractContextManager[BinaryIO]:
+    if isinstance(source, bytes):
+        return nullcontext(io.BytesIO(source))
+    return open(source, "rb")
+
+
+def _decode_image(source: Path | bytes, fmt: MediaFormat,
+                  thumbnail: bool = True) -> ProbeResult:
     from PIL import Image, ImageOps
 
     with warnings.catch_warnings():
         # Pillow warns between 1x and 2x its limit and raises above; both are refused here.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(path) as img:
+            with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
                 width, height = img.size
                 if width * height > MAX_PIXELS:
                     raise ProbeError(_bomb(width, height))
@@ -97,7 +111,7 @@ def _bomb(width: int, height: int) -> str:
             f"than the {MAX_PIXELS:,} allowed")
 
 
-def _check_png(path: Path) -> tuple[int, int]:
+def _check_png(fh: BinaryIO) -> tuple[int, int]:
     """Walk the chunks up to IEND, checking each CRC (streamed: a huge chunk is not held in
     memory), the IHDR size against the bomb limit, and that image data is present. This
     catches truncation and corruption as a decode would, without inflating the pixels."""
@@ -106,80 +120,77 @@ def _check_png(path: Path) -> tuple[int, int]:
 
     width = height = 0
     seen_idat = False
-    with open(path, "rb") as fh:
-        if fh.read(8) != b"\x89PNG\r\n\x1a\n":
-            raise corrupt("bad signature")
-        first = True
-        while True:
-            header = fh.read(8)
-            if len(header) < 8:
-                raise corrupt("it ends before its IEND chunk")
-            length, kind = struct.unpack(">I4s", header)
-            if length > 0x7FFFFFFF:
-                raise corrupt(f"bad chunk length {length}")
-            name = kind.decode("latin-1", "replace")
-            if first:
-                if kind != b"IHDR" or length != 13:
-                    raise corrupt("the first chunk is not a valid IHDR")
-                first = False
-            crc = zlib.crc32(kind)
-            left = length
-            data = b""
-            while left:
-                piece = fh.read(min(left, _PNG_PIECE))
-                if not piece:
-                    raise corrupt(f"chunk {name} is cut off")
-                crc = zlib.crc32(piece, crc)
-                if kind == b"IHDR":
-                    data += piece
-                left -= len(piece)
-            stored = fh.read(4)
-            if len(stored) < 4:
+    if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+        raise corrupt("bad signature")
+    first = True
+    while True:
+        header = fh.read(8)
+        if len(header) < 8:
+            raise corrupt("it ends before its IEND chunk")
+        length, kind = struct.unpack(">I4s", header)
+        if length > 0x7FFFFFFF:
+            raise corrupt(f"bad chunk length {length}")
+        name = kind.decode("latin-1", "replace")
+        if first:
+            if kind != b"IHDR" or length != 13:
+                raise corrupt("the first chunk is not a valid IHDR")
+            first = False
+        crc = zlib.crc32(kind)
+        left = length
+        data = b""
+        while left:
+            piece = fh.read(min(left, _PNG_PIECE))
+            if not piece:
                 raise corrupt(f"chunk {name} is cut off")
-            if struct.unpack(">I", stored)[0] != crc:
-                raise corrupt(f"CRC mismatch in chunk {name}")
+            crc = zlib.crc32(piece, crc)
             if kind == b"IHDR":
-                width, height = struct.unpack(">II", data[:8])
-                if width == 0 or height == 0:
-                    raise corrupt(f"bad size {width} x {height}")
-                if width * height > MAX_PIXELS:
-                    raise ProbeError(_bomb(width, height))
-            elif kind == b"IDAT":
-                seen_idat = True
-            elif kind == b"IEND":
-                break
+                data += piece
+            left -= len(piece)
+        stored = fh.read(4)
+        if len(stored) < 4:
+            raise corrupt(f"chunk {name} is cut off")
+        if struct.unpack(">I", stored)[0] != crc:
+            raise corrupt(f"CRC mismatch in chunk {name}")
+        if kind == b"IHDR":
+            width, height = struct.unpack(">II", data[:8])
+            if width == 0 or height == 0:
+                raise corrupt(f"bad size {width} x {height}")
+            if width * height > MAX_PIXELS:
+                raise ProbeError(_bomb(width, height))
+        elif kind == b"IDAT":
+            seen_idat = True
+        elif kind == b"IEND":
+            break
     if not seen_idat:
         raise corrupt("no image data")
     return width, height
 
 
-def _check_bmff(path: Path, size: int) -> None:
+def _check_bmff(fh: BinaryIO, size: int) -> None:
     """Walk the top-level boxes: each must fit inside the file (a cut-off file fails)."""
     pos = 0
-    with open(path, "rb") as fh:
-        while pos < size:
-            fh.seek(pos)
-            header = fh.read(16)
-            if len(header) < 8:
-                raise ProbeError(f"the file is truncated (incomplete box header at byte {pos})")
-            box_size, box_type = struct.unpack(">I4s", header[:8])
-            if box_size == 1:
-                if len(header) < 16:
-                    raise ProbeError("the file is truncated (incomplete large box header)")
-                (box_size,) = struct.unpack(">Q", header[8:16])
-            elif box_size == 0:
-                return  # the last box runs to the end of the file
-            if box_size < 8:
-                raise ProbeError(f"the file is corrupt (bad box size {box_size} at byte {pos})")
-            if pos + box_size > size:
-                name = box_type.decode("latin-1", "replace")
-                raise ProbeError(f"the file is truncated (box '{name}' ends after the file)")
-            pos += box_size
+    while pos < size:
+        fh.seek(pos)
+        header = fh.read(16)
+        if len(header) < 8:
+            raise ProbeError(f"the file is truncated (incomplete box header at byte {pos})")
+        box_size, box_type = struct.unpack(">I4s", header[:8])
+        if box_size == 1:
+            if len(header) < 16:
+                raise ProbeError("the file is truncated (incomplete large box header)")
+            (box_size,) = struct.unpack(">Q", header[8:16])
+        elif box_size == 0:
+            return  # the last box runs to the end of the file
+        if box_size < 8:
+            raise ProbeError(f"the file is corrupt (bad box size {box_size} at byte {pos})")
+        if pos + box_size > size:
+            name = box_type.decode("latin-1", "replace")
+            raise ProbeError(f"the file is truncated (box '{name}' ends after the file)")
+        pos += box_size
 
 
-def _check_riff(path: Path, size: int) -> None:
-    with open(path, "rb") as fh:
-        header = fh.read(12)
+def _check_riff(fh: BinaryIO, size: int) -> None:
+    header = fh.read(12)
     if len(header) < 12:
         raise ProbeError("the file is truncated (incomplete RIFF header)")
     (declared,) = struct.unpack("<I", header[4:8])

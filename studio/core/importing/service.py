@@ -28,8 +28,12 @@ from studio.core.library import Asset, AssetOrigin, Library, LibraryError, NewAs
 log = logging.getLogger(__name__)
 
 # The provenance reader loads the whole file into memory; bigger files skip the manifest read
-# (logged) rather than risk exhausting memory. Hashing and copying always stream.
+# (logged) rather than risk exhausting memory.
 MANIFEST_READ_LIMIT = 256 * 1024 * 1024
+# Files up to this size are read once: sniffed, checked, hashed, copied and searched for a
+# manifest from the same bytes (a photo was read four times). Bigger ones are streamed, so a
+# large video never sits in memory; at most one file per worker is held.
+IN_MEMORY_LIMIT = 8 * 1024 * 1024
 C2PA_MARKER = b"c2pa"
 BATCH = 32  # files per sync + transaction: a kill loses at most one batch's work
 IMPORT_WORKERS = min(4, os.cpu_count() or 1)
@@ -90,14 +94,18 @@ class _Prepared:
 
 
 def _read_manifest_label(path: Path) -> str | None:
-    """The C2PA manifest label the file carries, via the provenance reader (lazy import).
-    A file without the bytes ``c2pa`` (every embedded manifest store's JUMBF label) carries
-    none, so the SDK is not started for it."""
+    """The C2PA manifest label the file carries, via the provenance reader (lazy import)."""
     try:
         data = path.read_bytes()
     except OSError:
         log.exception("reading %s for its manifest failed", path)
         return None
+    return _manifest_label_of(data, path)
+
+
+def _manifest_label_of(data: bytes, path: Path) -> str | None:
+    """A file without the bytes ``c2pa`` (every embedded manifest store's JUMBF label)
+    carries none, so the SDK is not started for it."""
     if C2PA_MARKER not in data:
         return None
     try:
@@ -116,7 +124,8 @@ class ImportService:
     def __init__(self, library: Library, thumbnails: ThumbnailCache,
                  read_manifest_label: Callable[[Path], str | None] = _read_manifest_label,
                  manifest_read_limit: int = MANIFEST_READ_LIMIT, *,
-                 eager_thumbnails: bool = True, workers: int = IMPORT_WORKERS) -> None:
+                 eager_thumbnails: bool = True, workers: int = IMPORT_WORKERS,
+                 in_memory_limit: int = IN_MEMORY_LIMIT) -> None:
         self.library = library
         self.thumbnails = thumbnails
         # The gallery makes thumbnails for the rows it paints (ThumbnailCache.ensure), so the
@@ -125,6 +134,7 @@ class ImportService:
         self.workers = max(1, workers)
         self.read_manifest_label = read_manifest_label
         self.manifest_read_limit = manifest_read_limit
+        self.in_memory_limit = in_memory_limit
 
     @classmethod
     def for_paths(cls, library: Library, cache_dir: Path, *,
@@ -283,6 +293,7 @@ class ImportService:
 
     def _prepare(self, path: Path) -> _Prepared:
         """Check one file and copy it into the store (not yet synced nor recorded)."""
+        data: bytes | None = None  # the whole file, when small enough to read once
         try:
             st = os.stat(path)
             if not stat.S_ISREG(st.st_mode):
@@ -290,7 +301,13 @@ class ImportService:
             if st.st_size == 0:
                 raise Rejected("the file is empty (0 bytes)")
             with open(path, "rb") as fh:
-                head = fh.read(HEAD_SIZE)
+                if st.st_size <= self.in_memory_limit:
+                    data = fh.read(st.st_size + 1)  # sized to the file: no big buffer
+                    head = data[:HEAD_SIZE]
+                    if len(data) > st.st_size:
+                        data = None  # it grew since the stat: streamed after all
+                else:
+                    head = fh.read(HEAD_SIZE)
         except OSError as exc:
             raise Rejected(_os_reason(exc)) from exc
         fmt = sniff_bytes(head)
@@ -298,13 +315,17 @@ class ImportService:
             raise Rejected("not a supported image, video or audio file (its content is not "
                            "a format the studio reads" + _named_like(path) + ")")
         try:
-            result = probe(path, fmt, thumbnail=self.eager_thumbnails)
+            result = probe(path if data is None else data, fmt, thumbnail=self.eager_thumbnails)
         except ProbeError as exc:
             raise Rejected(str(exc)) from exc
         except OSError as exc:
             raise Rejected(_os_reason(exc)) from exc
+        store = self.library.store
         try:
-            sha, rel, size = self.library.store.put_file(path, fmt.ext, sync=False)
+            if data is None:
+                sha, rel, size = store.put_file(path, fmt.ext, sync=False)
+            else:  # what was checked is what is stored
+                sha, rel, size = store.put_bytes(data, fmt.ext, sync=False)
         except OSError as exc:
             raise Rejected(_os_reason(exc)) from exc
         # Derived data: failures are logged, never a reason to reject the file.
@@ -316,8 +337,10 @@ class ImportService:
         label = None
         if size > self.manifest_read_limit:
             log.warning("%s is %d bytes: its manifest was not read", path, size)
+        elif data is not None and self.read_manifest_label is _read_manifest_label:
+            label = _manifest_label_of(data, store.path_of(rel))  # not read a second time
         else:
-            label = self.read_manifest_label(self.library.store.path_of(rel))
+            label = self.read_manifest_label(store.path_of(rel))
         return _Prepared(NewAsset(
             sha256=sha, store_path=rel, size=size, origin=AssetOrigin.IMPORTED,
             media_type=fmt.mime, title=path.stem, original_name=path.name,

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 # hashlib is imported where a hash is made: it loads OpenSSL (~3.6 MiB resident), and the
 # window lists models and opens the library at start without hashing anything.
+import itertools
 import os
 import shutil
 import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 CHUNK = 1 << 20
 T = TypeVar("T")
+_INCOMING = ".incoming-"
+_O_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | \
+    getattr(os, "O_BINARY", 0)
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
@@ -54,6 +57,7 @@ class FileStore:
         # Folders known to exist: an import makes two mkdir calls per file otherwise, a
         # measurable share of its time. A folder removed behind our back is made again.
         self._made: set[Path] = set()
+        self._serial = itertools.count()  # names of incoming temp files (next() is atomic)
 
     def _ensure_dir(self, folder: Path) -> None:
         if folder not in self._made:
@@ -96,18 +100,34 @@ class FileStore:
         finally:
             tmp.unlink(missing_ok=True)
 
-    def put_bytes(self, data: bytes, suffix: str = "") -> tuple[str, str, int]:
+    def put_bytes(self, data: bytes, suffix: str = "", *,
+                  sync: bool = True) -> tuple[str, str, int]:
+        """:meth:`put_file` for content already in memory (the import reads small files
+        once): the bytes hashed are the bytes written, through a temp file renamed into
+        place as there. The hash is known first, so bytes already stored are not written
+        again, and the temp file is made in its final folder: threads putting files at once
+        do not all create and rename in the store's root (one directory lock)."""
         import hashlib
 
-        digest = hashlib.sha256(data).hexdigest()
-        fd, tmp_name = self._incoming()
+        digest = hashlib.sha256(data).hexdigest()  # releases the GIL on a big buffer
+        rel = self.relpath_for(digest, suffix)
+        dest = self.path_of(rel)
+        if dest.exists():
+            return digest, rel, len(data)
+        fd, tmp_name = self._incoming(dest.parent)
         tmp = Path(tmp_name)
         try:
-            with os.fdopen(fd, "wb") as fout:
-                fout.write(data)
-                fout.flush()
-                os.fsync(fout.fileno())
-            return digest, self._place(tmp, digest, suffix), len(data)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                if sync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            os.replace(tmp, dest)
+            return digest, rel, len(data)
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -122,10 +142,21 @@ class FileStore:
             self._ensure_dir(folder)
             return action()
 
-    def _incoming(self) -> tuple[int, str]:
+    def _incoming(self, folder: Path | None = None) -> tuple[int, str]:
         """A new temporary file in the store (same file system, so placing it is a rename)."""
-        return self._in_dir(self.root,
-                            lambda: tempfile.mkstemp(dir=self.root, prefix=".incoming-"))
+        where = self.root if folder is None else folder
+        return self._in_dir(where, lambda: self._new_incoming(where))
+
+    def _new_incoming(self, folder: Path) -> tuple[int, str]:
+        # O_EXCL with a per-process serial instead of tempfile.mkstemp, whose random names
+        # cost a measurable share of an import's Python time; a name left by an earlier
+        # process with the same pid is skipped.
+        while True:
+            name = os.path.join(folder, f"{_INCOMING}{os.getpid()}-{next(self._serial)}")
+            try:
+                return os.open(name, _O_NEW, 0o600), name
+            except FileExistsError:
+                continue
 
     def _place(self, tmp: Path, digest: str, suffix: str) -> str:
         rel = self.relpath_for(digest, suffix)
@@ -166,7 +197,7 @@ class FileStore:
             return []
         return sorted(
             str(p.relative_to(self.root)) for p in self.root.glob("??/*")
-            if p.is_file() and not p.name.startswith(".incoming-")
+            if p.is_file() and not p.name.startswith(_INCOMING)
         )
 
     def export(self, relpath: str, dest: Path) -> Path:
