@@ -15,6 +15,17 @@ from studio.core.paths import StudioPaths
 log = logging.getLogger(__name__)
 
 
+def create_application(argv: list[str]):
+    """The QApplication, in the studio's style (Fusion) from the start: chosen later with
+    ``setStyle``, the QStyle it returns makes its Python type and 11 enums (~14 ms) before the
+    first paint. ``apply_theme`` sets the style itself on an application made elsewhere."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([*argv, "-style", "Fusion"])
+    app.setProperty("studioStyle", "Fusion")
+    return app
+
+
 def create_context(paths: StudioPaths):
     """The composition root the window and its sections share (the CLI builds the same)."""
     from PySide6.QtCore import QCoreApplication
@@ -82,7 +93,7 @@ def run_app(paths: StudioPaths) -> int:
 
     from studio.ui.errors import install_excepthook
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    app = QApplication.instance() or create_application(sys.argv)
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_ID)
     app.setApplicationVersion(__version__)

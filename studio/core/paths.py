@@ -17,6 +17,8 @@ HOME_ENV = "STUDIO_HOME"
 
 @dataclass(frozen=True)
 class StudioPaths:
+    """The folders the studio writes to."""
+
     config_dir: Path
     data_dir: Path
     cache_dir: Path

@@ -4,50 +4,63 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject
+from PySide6.QtCore import QCoreApplication, QObject
 
-_KIND: QEvent.Type | None = None
+_MAKE_EVENT: Callable[[Callable[[], None]], Any] | None = None
+_MAKE_EVENT_LOCK = threading.Lock()
 
 
-class _CallEvent(QEvent):
-    """Carries one callable to the dispatcher. A posted event rather than a queued signal:
-    a queued connection needs ``Qt.ConnectionType``, and the first touch of the ``Qt``
-    namespace builds its 93 Python enums (~40 ms) before the window's first paint. The event
-    type is registered on the first post for the same reason (``QEvent.Type`` is a large
-    enum); two threads racing there register two types, which is harmless (``isinstance``
-    tells the events apart)."""
+def _make_event(fn: Callable[[], None]) -> Any:
+    """A QEvent carrying ``fn``. A posted event rather than a queued signal: a queued connection
+    needs ``Qt.ConnectionType``, and the first touch of the ``Qt`` namespace builds its 93
+    Python enums (~40 ms). The event class and its type number are made on the first post,
+    after the window's first paint: the ``QEvent`` Python type builds ``QEvent.Type`` (179
+    members, ~5 ms)."""
+    global _MAKE_EVENT
+    if _MAKE_EVENT is None:
+        with _MAKE_EVENT_LOCK:
+            if _MAKE_EVENT is None:
+                from PySide6.QtCore import QEvent
 
-    def __init__(self, fn: Callable[[], None]) -> None:
-        global _KIND
-        if _KIND is None:
-            _KIND = QEvent.Type(QEvent.registerEventType())
-        super().__init__(_KIND)
-        self.fn = fn
+                kind = QEvent.Type(QEvent.registerEventType())
+
+                class CallEvent(QEvent):
+                    def __init__(self, call: Callable[[], None]) -> None:
+                        super().__init__(kind)
+                        self.fn = call
+
+                _MAKE_EVENT = CallEvent
+    return _MAKE_EVENT(fn)
 
 
 class _Dispatcher(QObject):
     def __init__(self) -> None:
         super().__init__()
         app = QCoreApplication.instance()
-        if app is not None:
+        # Made on the GUI (main) thread in practice; moved there otherwise. Asking Qt which
+        # thread this is would make the QThread Python type and its enums before the paint.
+        if app is not None and threading.current_thread() is not threading.main_thread():
             self.moveToThread(app.thread())
 
-    def event(self, event: QEvent) -> bool:
-        if isinstance(event, _CallEvent):
-            try:
-                event.fn()
-            except Exception:  # as an exception in a slot: to the app's excepthook
-                sys.excepthook(*sys.exc_info())
-            return True
-        return super().event(event)
+    def customEvent(self, event: Any) -> None:
+        # Only events of a registered (user) type reach here: ours. ``event`` is the very
+        # object posted, so it still carries its callable.
+        fn = getattr(event, "fn", None)
+        if fn is None:
+            return
+        try:
+            fn()
+        except Exception:  # as an exception in a slot: to the app's excepthook
+            sys.excepthook(*sys.exc_info())
 
     def post(self, fn: Callable[[], None]) -> None:
         # Posted always, from any thread: a callback posted from the GUI thread itself still
         # runs after the current slot returns, as the runner promises; FIFO per receiver.
-        QCoreApplication.postEvent(self, _CallEvent(fn))
+        QCoreApplication.postEvent(self, _make_event(fn))
 
 
 _DISPATCHER: _Dispatcher | None = None

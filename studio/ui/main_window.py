@@ -3,12 +3,12 @@ status bar for device, chain and account."""
 
 from __future__ import annotations
 
+import binascii
 import importlib
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSize, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -28,6 +28,8 @@ from studio.ui.text import account_status
 from studio.viewmodels.chain_text import chain_status
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+
     from studio.ui.drop import WindowImport
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,6 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._shut_down = False
         self.setWindowTitle(APP_NAME)
-        self.setWindowIcon(QIcon(str(resource("icons", "studio.svg"))))
         self.setStyleSheet(STYLE)
         self.setMinimumSize(QSize(720, 480))
 
@@ -91,7 +92,12 @@ class MainWindow(QMainWindow):
             w.setContentsMargins(8, 0, 8, 0)
             self.statusBar().addPermanentWidget(w)
 
-        self._build_menus()
+        # The menus' titles now (the bar's height is part of the first frame), their actions
+        # right after the paint: QAction, QKeySequence and QIcon build ~250 Python enums.
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu("&File")
+        self.view_menu = bar.addMenu("&View")
+        self.help_menu = bar.addMenu("&Help")
         self._importer: WindowImport | None = None
         self._started = False
         self._restore_geometry()
@@ -189,7 +195,9 @@ class MainWindow(QMainWindow):
     # -- menus and shortcuts ----------------------------------------------------------------
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
+        from PySide6.QtGui import QAction, QKeySequence
+
+        file_menu = self.file_menu
         quit_action = QAction("&Quit", self)
         # setShortcuts([...]), not setShortcut(...): resolving setShortcut's overloads builds
         # the 93 Python enums of the Qt namespace (~40 ms) before the first paint.
@@ -197,7 +205,7 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
-        view_menu = self.menuBar().addMenu("&View")
+        view_menu = self.view_menu
         for i, spec in enumerate(SECTIONS):
             action = QAction(spec.title, self)
             action.setShortcuts([QKeySequence(f"Ctrl+{i + 1}")])
@@ -205,7 +213,7 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
             self.addAction(action)
 
-        help_menu = self.menuBar().addMenu("&Help")
+        help_menu = self.help_menu
         about = QAction("&About", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
@@ -219,7 +227,11 @@ class MainWindow(QMainWindow):
 
     def _restore_geometry(self) -> None:
         saved = self.ctx.settings.ui.window_geometry
-        if saved and self.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii"))):
+        try:  # bytes, not QByteArray: its Python type builds enums before the first paint
+            state = binascii.a2b_base64(saved.encode("ascii")) if saved else b""
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            state = b""  # a hand-edited settings file: the default size
+        if state and self.restoreGeometry(state):
             return
         self.resize(1200, 800)
 
@@ -246,12 +258,17 @@ class MainWindow(QMainWindow):
         return self._importer
 
     def finish_start(self) -> None:
-        """What the first paint need not wait for: the status bar's view-models and the
-        window-wide import handling (an application event filter). Runs right after the first
-        paint, or earlier when something asks for it; once."""
+        """What the first paint need not wait for: the menus' actions and shortcuts, the window
+        icon, the status bar's view-models and the window-wide import handling (an application
+        event filter). Runs right after the first paint, or earlier when something asks for it;
+        once."""
         if self._started:
             return
         self._started = True
+        from PySide6.QtGui import QIcon
+
+        self.setWindowIcon(QIcon(str(resource("icons", "studio.svg"))))
+        self._build_menus()
         self._bind_state()
         from studio.ui.drop import install_import_handling
 

@@ -14,6 +14,46 @@ def system_is_dark() -> bool:
     return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
 
+# Fusion's own light palette (what ``QStyle.standardPalette()`` gives), written out: asking the
+# style for it makes the QStyle Python type, whose 11 enums (~14 ms) the first paint does not
+# need, and the platform's default palette may be dark where the user picked "light".
+# Role: (active and inactive, disabled).
+_LIGHT = {
+    "WindowText": ((0, 0, 0), (190, 190, 190)),
+    "Button": ((239, 239, 239), (239, 239, 239)),
+    "Light": ((255, 255, 255), (255, 255, 255)),
+    "Midlight": ((202, 202, 202), (202, 202, 202)),
+    "Dark": ((159, 159, 159), (190, 190, 190)),
+    "Mid": ((184, 184, 184), (184, 184, 184)),
+    "Text": ((0, 0, 0), (190, 190, 190)),
+    "BrightText": ((255, 255, 255), (255, 255, 255)),
+    "ButtonText": ((0, 0, 0), (190, 190, 190)),
+    "Base": ((255, 255, 255), (239, 239, 239)),
+    "Window": ((239, 239, 239), (239, 239, 239)),
+    "Shadow": ((118, 118, 118), (177, 177, 177)),
+    "Highlight": ((48, 140, 198), (145, 145, 145)),
+    "HighlightedText": ((255, 255, 255), (255, 255, 255)),
+    "Link": ((0, 0, 255), (0, 0, 255)),
+    "LinkVisited": ((255, 0, 255), (255, 0, 255)),
+    "AlternateBase": ((247, 247, 247), (247, 247, 247)),
+    "ToolTipBase": ((255, 255, 220), (255, 255, 220)),
+    "ToolTipText": ((0, 0, 0), (0, 0, 0)),
+    "PlaceholderText": ((0, 0, 0, 128), (0, 0, 0, 128)),
+    "Accent": ((48, 140, 198), (145, 145, 145)),
+}
+
+
+def _light_palette() -> QPalette:
+    p = QPalette()
+    groups = QPalette.ColorGroup
+    for name, (normal, disabled) in _LIGHT.items():
+        role = getattr(QPalette.ColorRole, name)
+        for group in (groups.Active, groups.Inactive):
+            p.setColor(group, role, QColor(*normal))
+        p.setColor(groups.Disabled, role, QColor(*disabled))
+    return p
+
+
 def _dark_palette() -> QPalette:
     p = QPalette()
     base, window, text = QColor(30, 31, 36), QColor(40, 42, 48), QColor(228, 228, 232)
@@ -39,12 +79,14 @@ def apply_theme(app: QApplication, theme: str, system_dark: bool | None = None) 
     """Apply ``system``, ``light`` or ``dark``. Returns whether the result is dark.
     ``system_dark``: the system's scheme when the caller knows it (``system`` then need not
     read it)."""
-    app.setStyle("Fusion")
+    if app.property("studioStyle") != "Fusion":  # not made by create_application (tests)
+        app.setStyle("Fusion")
+        app.setProperty("studioStyle", "Fusion")
     if theme == "system":
         dark = system_is_dark() if system_dark is None else system_dark
     else:
         dark = theme == "dark"
-    palette = _dark_palette() if dark else app.style().standardPalette()
+    palette = _dark_palette() if dark else _light_palette()
     app.setPalette(palette)
     app.setProperty("studioDark", dark)
     _repolish(app)

@@ -28,6 +28,11 @@ def test_status_bar_and_import_handling_start_after_the_first_paint(qtbot, paths
         win.show()
     qtbot.waitUntil(lambda: win._started and win.current_section() == "generate", timeout=10_000)
     assert win.importer.import_action.shortcut().toString() == "Ctrl+I"
+    # The menus' actions and the window icon came right after the paint.
+    assert [a.text() for a in win.file_menu.actions() if a.text()][-1] == "&Quit"
+    assert [a.shortcut().toString() for a in win.view_menu.actions()][:2] == ["Ctrl+1", "Ctrl+2"]
+    assert [a.text() for a in win.help_menu.actions()] == ["&About"]
+    assert not win.windowIcon().isNull()
     # Bound: a chain switch reaches the status bar through the view-model.
     ctx.add_chain(name="Local", rpc_url="http://127.0.0.1:9", chain_id=1337)
     local = next(p for p in ctx.profiles.all() if p.name == "Local")
@@ -51,6 +56,40 @@ def test_a_remembered_colour_scheme_is_corrected_after_the_paint(qtbot, paths) -
     assert ctx.settings.ui.system_dark is real
     assert ctx.settings_store.load().settings.ui.system_dark is real  # kept for the next start
     win.shutdown()
+
+
+def test_the_light_palette_is_fusions_own(qapp) -> None:
+    """The light theme's palette is written out (asking the style for it costs the first paint
+    ~14 ms): it must stay Fusion's standard palette, role by role, in every group."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QStyleFactory
+
+    from studio.ui.theme import _light_palette
+
+    ours, fusion = _light_palette(), QStyleFactory.create("Fusion").standardPalette()
+    groups = (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive,
+              QPalette.ColorGroup.Disabled)
+    roles = [r for r in QPalette.ColorRole if r != QPalette.ColorRole.NColorRoles]
+    differ = [(g.name, r.name, ours.color(g, r).name(), fusion.color(g, r).name())
+              for g in groups for r in roles
+              if ours.color(g, r).rgba() != fusion.color(g, r).rgba()
+              and r != QPalette.ColorRole.NoRole]
+    assert not differ
+
+
+def test_a_corrupt_saved_geometry_opens_the_default_size(qtbot, paths) -> None:
+    ctx = create_context(paths)
+    ctx.settings.ui.window_geometry = "not base64 at all!"
+    win = create_window(ctx)
+    qtbot.addWidget(win)
+    assert (win.width(), win.height()) == (1200, 800)
+    win.resize(900, 700)
+    win.save_state()  # what the next start restores
+    again = create_window(create_context(paths))
+    qtbot.addWidget(again)
+    assert again.height() == 700 and again.width() < 1200  # restored, not the default
+    win.shutdown()
+    again.shutdown()
 
 
 def test_dispatcher_runs_posts_on_the_gui_thread_in_order(qtbot, monkeypatch) -> None:

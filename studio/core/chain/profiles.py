@@ -28,6 +28,8 @@ class ProfileError(Exception):
 
 @dataclass(frozen=True)
 class ChainPreset:
+    """A well-known chain offered when adding a profile."""
+
     key: str
     name: str
     chain_id: int
