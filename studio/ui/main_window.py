@@ -267,7 +267,12 @@ class MainWindow(QMainWindow):
         self._started = True
         from PySide6.QtGui import QIcon
 
-        self.setWindowIcon(QIcon(str(resource("icons", "studio.svg"))))
+        # The PNG sizes, not the SVG: an SVG icon loads Qt's SVG module and icon plugin,
+        # 1.4 MiB more in the idle window for the same picture.
+        icon = QIcon()
+        for size in (16, 32, 48, 64, 128, 256):
+            icon.addFile(str(resource("icons", f"studio-{size}.png")))
+        self.setWindowIcon(icon)
         self._build_menus()
         self._bind_state()
         from studio.ui.drop import install_import_handling
