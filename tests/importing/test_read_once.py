@@ -103,3 +103,35 @@ def test_put_bytes_stores_read_only_and_skips_bytes_already_there(tmp_path: Path
     assert not list(store.root.glob("**/.incoming-*"))
     store.sync([rel])
     assert store.iter_files() == [rel]
+
+
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+def test_grey_check_decode_rejects_what_the_colour_decode_rejects(tmp_path: Path,
+                                                                  progressive: bool) -> None:
+    """Without a thumbnail a JPEG is decoded to grey (no colour conversion); every scan is
+    still entropy-decoded, so cut or damaged files fail exactly as with the colour decode."""
+    from PIL import Image
+
+    from studio.core.importing.probe import ProbeError, probe
+    from studio.core.importing.sniff import JPEG
+
+    src = tmp_path / "src.jpg"
+    Image.radial_gradient("L").resize((300, 200)).convert("RGB").save(
+        src, "JPEG", progressive=progressive, quality=90)
+    whole = src.read_bytes()
+    variants = [whole] + [whole[:len(whole) * k // 10] for k in range(1, 10)]
+    damaged = bytearray(whole)
+    damaged[len(whole) // 2:len(whole) // 2 + 64] = b"\xff" * 64
+    variants.append(bytes(damaged))
+
+    def verdict(data: bytes, thumbnail: bool) -> str:
+        try:
+            probe(data, JPEG, thumbnail=thumbnail)
+        except ProbeError as exc:
+            return str(exc)
+        return "ok"
+
+    got = [(verdict(v, True), verdict(v, False)) for v in variants]
+    assert all(colour == grey for colour, grey in got), got
+    assert got[0] == ("ok", "ok")
+    assert sum(colour != "ok" for colour, _ in got) >= 8  # the cut files are refused

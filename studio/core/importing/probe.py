@@ -87,8 +87,10 @@ def _decode_image(source: Path | bytes, fmt: MediaFormat,
                     raise ProbeError(_bomb(width, height))
                 if fmt.mime == "image/jpeg":
                     # Decode at reduced scale: the whole file is still read and checked.
+                    # Without a thumbnail, grey output: every component's scans are still
+                    # entropy-decoded (where damage shows), but colour is not converted.
                     want = THUMB_SIZE * 2 if thumbnail else 1
-                    img.draft("RGB", (want, want))
+                    img.draft("RGB" if thumbnail else "L", (want, want))
                 img.load()
                 if not thumbnail:
                     return ProbeResult(width, height)

@@ -14,7 +14,7 @@ import os
 import stat
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -218,7 +218,7 @@ class ImportService:
         def settle_oldest() -> None:
             path, job = pending.popleft()
             if isinstance(job, Future):
-                wait([job])  # it ran (or raised): its slot is free for the next file
+                job.exception()  # waits until it ran (or raised): its slot is free again
             done.append((path, job))
             if len(done) >= BATCH:
                 self._finish_batch(done, summary)
@@ -300,14 +300,11 @@ class ImportService:
                 raise Rejected(f"not a regular file ({_kind_of(st.st_mode)})")
             if st.st_size == 0:
                 raise Rejected("the file is empty (0 bytes)")
-            with open(path, "rb") as fh:
-                if st.st_size <= self.in_memory_limit:
-                    data = fh.read(st.st_size + 1)  # sized to the file: no big buffer
-                    head = data[:HEAD_SIZE]
-                    if len(data) > st.st_size:
-                        data = None  # it grew since the stat: streamed after all
-                else:
-                    head = fh.read(HEAD_SIZE)
+            if st.st_size <= self.in_memory_limit:
+                data = _read_whole(path, st.st_size)
+                head = data[:HEAD_SIZE] if data is not None else _read_head(path)
+            else:
+                head = _read_head(path)
         except OSError as exc:
             raise Rejected(_os_reason(exc)) from exc
         fmt = sniff_bytes(head)
@@ -355,6 +352,28 @@ class ImportService:
                 self.thumbnails.remove(asset.sha256)
                 removed += 1
         return removed
+
+
+def _read_whole(path: Path, size: int) -> bytes | None:
+    """The file's bytes, or None if it grew past ``size`` since its stat (then streamed).
+    Plain fd calls: each call here lets go of the GIL and must take it back, and the
+    workers and the GUI share it, so a file is opened, read and closed in three."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        data = os.read(fd, size + 1)
+        while len(data) < size:  # a short read (rare on a regular file)
+            more = os.read(fd, size + 1 - len(data))
+            if not more:
+                break
+            data += more
+    finally:
+        os.close(fd)
+    return data if len(data) <= size else None
+
+
+def _read_head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(HEAD_SIZE)
 
 
 def _named_like(path: Path) -> str:

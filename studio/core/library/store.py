@@ -114,8 +114,7 @@ class FileStore:
         dest = self.path_of(rel)
         if dest.exists():
             return digest, rel, len(data)
-        fd, tmp_name = self._incoming(dest.parent)
-        tmp = Path(tmp_name)
+        fd, tmp = self._incoming(dest.parent)
         try:
             try:
                 view = memoryview(data)
@@ -127,9 +126,10 @@ class FileStore:
                 os.close(fd)
             os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
             os.replace(tmp, dest)
-            return digest, rel, len(data)
-        finally:
-            tmp.unlink(missing_ok=True)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return digest, rel, len(data)
 
     def _in_dir(self, folder: Path, action: Callable[[], T]) -> T:
         """``action`` (which writes into ``folder``), the folder made first if not known to
