@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,3 +137,50 @@ def test_grey_check_decode_rejects_what_the_colour_decode_rejects(tmp_path: Path
     assert all(colour == grey for colour, grey in got), got
     assert got[0] == ("ok", "ok")
     assert sum(colour != "ok" for colour, _ in got) >= 8  # the cut files are refused
+
+
+def _chattr_flags(folder: Path) -> int | None:
+    import array
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        flags = array.array("i", [0])
+        fcntl.ioctl(fd, 0x80086601, flags, True)  # FS_IOC_GETFLAGS
+        return flags[0]
+    except OSError:
+        return None  # a file system without chattr flags
+    finally:
+        os.close(fd)
+
+
+def _fs_type(folder: Path) -> str:
+    best, kind = "", ""
+    with open("/proc/self/mounts") as fh:
+        for line in fh:
+            _, mount, fstype, *_ = line.split()
+            if str(folder).startswith(mount.rstrip("/") + "/") and len(mount) > len(best):
+                best, kind = mount, fstype
+    return kind
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ext4 flags are Linux's")
+def test_store_root_spreads_its_shard_folders(tmp_path: Path) -> None:
+    """The store marks its root a top directory ("chattr +T") so ext4 spreads the shard
+    folders over block groups; where the flag is not supported (tmpfs) it still stores."""
+    for base in (tmp_path, Path("/dev/shm")):
+        if not base.is_dir() or not os.access(base, os.W_OK):
+            continue
+        root = base / f"store-{os.getpid()}"
+        store = FileStore(root)
+        rel = ""
+        try:
+            _, rel, _ = store.put_bytes(b"shard me", ".png", sync=False)
+            assert store.path_of(rel).read_bytes() == b"shard me"
+            if _fs_type(root).startswith("ext"):
+                flags = _chattr_flags(root)
+                assert flags is not None and flags & 0x00020000, flags  # FS_TOPDIR_FL
+        finally:
+            if rel:
+                store.remove(rel)  # read-only: removed as the store removes
+            shutil.rmtree(root, ignore_errors=True)

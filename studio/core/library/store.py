@@ -35,6 +35,36 @@ def _load_syncfs() -> Callable[[int], int] | None:
 
 _syncfs = _load_syncfs()
 
+# Linux chattr flags (linux/fs.h): FS_IOC_GETFLAGS/SETFLAGS, FS_TOPDIR_FL ("chattr +T").
+_GETFLAGS, _SETFLAGS, _TOPDIR_FL = 0x80086601, 0x40086602, 0x00020000
+
+
+def _spread_subfolders(root: Path) -> None:
+    """Mark the store's root a top directory for ext4's Orlov allocator, so its 256 shard
+    folders are spread over the disk's block groups instead of all going into the group
+    of the root's parent. Each file's inode is allocated in its folder's group, and in a
+    crowded group that costs ~1 ms of kernel time per file (measured under /tmp here: 40
+    times a spread folder's). Only a placement hint: no effect on data; best effort."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import array
+        import fcntl
+
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    except (ImportError, OSError):
+        return
+    try:
+        flags = array.array("i", [0])
+        fcntl.ioctl(fd, _GETFLAGS, flags, True)
+        if not flags[0] & _TOPDIR_FL:
+            flags[0] |= _TOPDIR_FL
+            fcntl.ioctl(fd, _SETFLAGS, flags)
+    except OSError:
+        pass  # not ext2/3/4 (ENOTTY, EOPNOTSUPP) or not allowed: placement stays as is
+    finally:
+        os.close(fd)
+
 
 def sha256_stream(fh: BinaryIO) -> str:
     """Hash a file object in chunks: never reads the whole file into memory."""
@@ -61,7 +91,11 @@ class FileStore:
 
     def _ensure_dir(self, folder: Path) -> None:
         if folder not in self._made:
+            if folder != self.root:
+                self._ensure_dir(self.root)  # first: its flag places the folders made in it
             folder.mkdir(parents=True, exist_ok=True)
+            if folder == self.root:
+                _spread_subfolders(folder)
             self._made.add(folder)
 
     def relpath_for(self, sha256: str, suffix: str) -> str:
