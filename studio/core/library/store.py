@@ -16,8 +16,8 @@ from typing import BinaryIO, TypeVar
 CHUNK = 1 << 20
 T = TypeVar("T")
 _INCOMING = ".incoming-"
-_O_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | \
-    getattr(os, "O_BINARY", 0)
+_O_NEW = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+          | getattr(os, "O_BINARY", 0))
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
@@ -137,8 +137,8 @@ class FileStore:
     def put_bytes(self, data: bytes, suffix: str = "", *,
                   sync: bool = True) -> tuple[str, str, int]:
         """:meth:`put_file` for content already in memory (the import reads small files
-        once): the bytes hashed are the bytes written, through a temp file renamed into
-        place as there. The hash is known first, so bytes already stored are not written
+        once): the bytes hashed are the bytes written, via a temp file renamed into place
+        like put_file's. The hash is known first, so bytes already stored are not written
         again, and the temp file is made in its final folder: threads putting files at once
         do not all create and rename in the store's root (one directory lock)."""
         import hashlib
