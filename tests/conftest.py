@@ -28,6 +28,17 @@ def paths(studio_home: Path):
 
 
 @pytest.fixture
+def dead_pid() -> int:
+    """The pid of a process that has exited (what a killed writer's temp file names)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    return int(done.stdout)
+
+
+@pytest.fixture
 def shared_media() -> Path:
     """Third-party media from ../shared/fixtures/media (absent in a user's clone)."""
     if not SHARED_MEDIA.is_dir():

@@ -1,6 +1,7 @@
 import os
 import sqlite3
 import stat
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -76,6 +77,29 @@ def test_consistency_finds_orphans_and_missing_files(lib) -> None:
     assert len(report.orphan_files) == 1
     lib.repair()
     assert lib.check_consistency().orphan_files == []
+
+
+def test_repair_removes_temp_files_of_dead_writers_only(lib, dead_pid: int) -> None:
+    """A kill during a copy leaves ``.incoming-<pid>-<n>`` behind: repair removes those of
+    dead processes, never a live writer's (another studio process may be importing)."""
+    dead = dead_pid
+    shard = lib.store.root / "ab"
+    shard.mkdir(parents=True, exist_ok=True)
+    dead_tmp = shard / f".incoming-{dead}-0"
+    live_tmp = shard / f".incoming-{os.getpid()}-99"
+    old_style = lib.store.root / ".incoming-x7q2ab"  # an earlier version's mkstemp name
+    for path in (dead_tmp, live_tmp, old_style):
+        path.write_bytes(b"half a file")
+    hour_ago = time.time() - 7200
+    os.utime(old_style, (hour_ago, hour_ago))
+
+    report = lib.check_consistency()
+    assert set(report.stale_temp_files) == {"ab/" + dead_tmp.name, old_style.name}
+    assert report.orphan_files == []  # temp files are not library files
+    lib.repair()
+    assert not dead_tmp.exists() and not old_style.exists()
+    assert live_tmp.exists()
+    assert lib.check_consistency().stale_temp_files == []
 
 
 def test_wal_mode_and_schema_versions(lib, paths) -> None:

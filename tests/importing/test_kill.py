@@ -4,10 +4,12 @@ are removed by ``Library.repair`` and importing again completes."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,45 @@ def test_kill_mid_import_keeps_library_consistent(paths, tmp_path: Path, crash_a
     assert done.returncode == 0, done.stderr
     with Library.open(paths) as lib:
         assert lib.count() == count and lib.check_consistency().ok
+
+
+def test_library_check_finds_and_repairs_what_a_kill_left(paths, tmp_path: Path,
+                                                          dead_pid: int) -> None:
+    """`studio library check` reports the copies a kill between copy and commit left; the
+    repair keeps them while they are recent (an import in another process looks the same)
+    and removes them once old, with a dead writer's temp file; records are never touched."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    for i in range(3):
+        image(folder / f"{i}.png", "PNG", size=(40 + i, 30))
+    assert run_import(folder, "import:copied").returncode == -signal.SIGKILL
+
+    def check(*flags: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "studio", "library", "check", *flags],
+                              capture_output=True, text=True, timeout=120)
+
+    found = check("--json")
+    assert found.returncode == 1, found.stderr
+    report = json.loads(found.stdout)
+    assert len(report["orphan_files"]) == 3 and report["missing_files"] == []
+
+    kept = check("--repair")  # just made: may be another process's import in flight
+    assert kept.returncode == 1 and "Kept 3 file(s)" in kept.stdout, kept.stdout
+
+    with Library.open(paths) as lib:
+        old = time.time() - 3600
+        for rel in lib.check_consistency().orphan_files:
+            os.utime(lib.store.path_of(rel), (old, old))
+        dead_tmp = lib.store.root / f".incoming-{dead_pid}-0"
+        dead_tmp.write_bytes(b"half a copy")
+    repaired = check("--repair")
+    assert repaired.returncode == 0 and "Removed 4 leftover file(s)" in repaired.stdout
+    clean = check()
+    assert clean.returncode == 0 and "consistent" in clean.stdout, clean.stdout
+    assert not dead_tmp.exists()
+
+    done = run_import(folder, None)  # importing again completes
+    assert done.returncode == 0, done.stderr
+    with Library.open(paths) as lib:
+        assert lib.count() == 3 and lib.check_consistency().ok
+

@@ -60,6 +60,9 @@ class LibraryError(Exception):
 class ConsistencyReport:
     missing_files: list[int] = field(default_factory=list)  # asset ids whose file is gone
     orphan_files: list[str] = field(default_factory=list)  # stored files with no row
+    # Temp files of a writer killed mid-copy: never a library file, only disk space.
+    stale_temp_files: list[str] = field(default_factory=list)
+    kept_recent: list[str] = field(default_factory=list)  # orphans a repair left: too new
 
     @property
     def ok(self) -> bool:
@@ -318,13 +321,28 @@ class Library:
                 if not self.store.path_of(r["store_path"]).is_file():
                     report.missing_files.append(r["id"])
             report.orphan_files = [p for p in self.store.iter_files() if p not in known]
+            report.stale_temp_files = [str(p.relative_to(self.store.root))
+                                       for p in self.store.stale_incoming()]
             return report
 
-    def repair(self) -> ConsistencyReport:
-        """Remove orphan files left by an interrupted delete. Rows whose file is missing are
-        reported, not deleted: other records (mints) may still refer to them."""
+    def repair(self, min_age_s: float = 0.0) -> ConsistencyReport:
+        """Remove orphan files left by an interrupted delete or import, and temp files of a
+        writer killed mid-copy. Rows whose file is missing are reported, not deleted: other
+        records (mints) may still refer to them. ``min_age_s``: keep orphans touched more
+        recently, which may be an import in another process between its copy and its commit
+        (the store touches bytes it finds already stored, too)."""
         with self._lock:
             report = self.check_consistency()
+            now = time.time()
             for rel in report.orphan_files:
+                path = self.store.path_of(rel)
+                try:
+                    if min_age_s and now - path.stat().st_mtime < min_age_s:
+                        report.kept_recent.append(rel)
+                        continue
+                except FileNotFoundError:
+                    continue
+                self.store.remove(rel)
+            for rel in report.stale_temp_files:
                 self.store.remove(rel)
             return report

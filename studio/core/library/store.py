@@ -9,6 +9,7 @@ import os
 import shutil
 import stat
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -64,6 +65,30 @@ def _spread_subfolders(root: Path) -> None:
         pass  # not ext2/3/4 (ENOTTY, EOPNOTSUPP) or not allowed: placement stays as is
     finally:
         os.close(fd)
+
+
+def _claim_existing(dest: Path) -> bool:
+    """Whether ``dest`` already holds these bytes; if so it is touched, so that a repair
+    running meanwhile sees it in use and keeps it (``Library.repair(min_age_s=...)``)."""
+    try:
+        os.utime(dest)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return dest.exists()
+    return True
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # no signal sent: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's) or cannot tell: keep its files
+    return True
 
 
 def sha256_stream(fh: BinaryIO) -> str:
@@ -146,7 +171,7 @@ class FileStore:
         digest = hashlib.sha256(data).hexdigest()  # releases the GIL on a big buffer
         rel = self.relpath_for(digest, suffix)
         dest = self.path_of(rel)
-        if dest.exists():
+        if _claim_existing(dest):
             return digest, rel, len(data)
         fd, tmp = self._incoming(dest.parent)
         try:
@@ -195,7 +220,7 @@ class FileStore:
     def _place(self, tmp: Path, digest: str, suffix: str) -> str:
         rel = self.relpath_for(digest, suffix)
         dest = self.path_of(rel)
-        if dest.exists():
+        if _claim_existing(dest):
             return rel
         os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
         self._in_dir(dest.parent, lambda: os.replace(tmp, dest))
@@ -225,6 +250,26 @@ class FileStore:
         if path.exists():
             os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
             path.unlink()
+
+    def stale_incoming(self) -> list[Path]:
+        """Temp files of writers that died mid-copy (a kill during an import or a save). Their
+        names carry the writer's pid; a live process's are not stale. Names without one (the
+        mkstemp names of earlier versions) count once they are an hour old."""
+        if not self.root.exists():
+            return []
+        stale = []
+        for path in [*self.root.glob(f"{_INCOMING}*"), *self.root.glob(f"??/{_INCOMING}*")]:
+            pid, _, serial = path.name[len(_INCOMING):].partition("-")
+            if pid.isdigit() and serial.isdigit():
+                if not _process_alive(int(pid)):
+                    stale.append(path)
+            else:
+                try:
+                    if time.time() - path.stat().st_mtime > 3600:
+                        stale.append(path)
+                except OSError:
+                    continue  # gone meanwhile
+        return sorted(stale)
 
     def iter_files(self) -> list[str]:
         if not self.root.exists():
