@@ -88,8 +88,6 @@ def _check(args: argparse.Namespace, ctx) -> int:
                 print("Run `studio library check --repair` to remove them.")
         if report.ok and not report.stale_temp_files:
             print("The library is consistent.")
-    if args.repair:
-        leftover = report.kept_recent
-    else:
-        leftover = report.orphan_files + report.stale_temp_files
+    leftover = (report.kept_recent if args.repair
+                else report.orphan_files + report.stale_temp_files)
     return 0 if not report.missing_files and not leftover else 1

@@ -8,8 +8,8 @@ Infura's ``/v3/<key>``, a query, userinfo) is a secret: the full URL goes to the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import replace
+from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from studio.core.redact import redact_url, url_has_secret
@@ -26,9 +26,9 @@ class ProfileError(Exception):
     """A profile cannot be added, found or used; the message is meant for the user."""
 
 
-@dataclass(frozen=True)
-class ChainPreset:
-    """A well-known chain offered when adding a profile."""
+class ChainPreset(NamedTuple):
+    """A well-known chain offered when adding a profile. (Not a frozen dataclass: this
+    module loads before the window's first paint, for its status bar.)"""
 
     key: str
     name: str
