@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QUrl
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMenu, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QWidget
 from shiboken6 import isValid
 
 from studio.ui.gallery.importer import ImportController, importer_for
@@ -35,11 +35,18 @@ class WindowImport(QObject):
         controller.window = window
         controller.status.connect(lambda text: window.statusBar().showMessage(text, 10_000))
         window.setAcceptDrops(True)
-        # On the application, not the window: a text field (the prompt box, the search) takes
-        # a drop itself and would paste "file:///…"; here every drop of files on any widget of
-        # this window imports them instead.
-        app = QApplication.instance()
-        (app or window).installEventFilter(self)
+        # A text field (the prompt box, a name) takes a drop itself and would paste
+        # "file:///…"; every drop of files on this window imports them instead, unless the
+        # widget that would take it owns file drops (the canvas: its source image). Not an
+        # application-wide filter: that put every event of every object through Python and
+        # made a Python type for each class receiving one (4 MiB in the idle window). Drops
+        # are caught where they arrive instead: at the window's QWindow (a real drag, before
+        # Qt picks the widget), on the widgets that accept drops themselves (a drag event
+        # sent straight to one) and on the window (where the others propagate).
+        window.installEventFilter(self)
+        self.watch(window)
+        self._handle = None
+        self._watch_handle()
 
         self.import_action = QAction("&Import…", window)
         self.import_action.setShortcut(QKeySequence("Ctrl+I"))
@@ -75,14 +82,46 @@ class WindowImport(QObject):
 
     # -- drag and drop ------------------------------------------------------------------------
 
+    def watch(self, root: QWidget) -> None:
+        """Filter drops on ``root``'s widgets that accept drops themselves (text fields);
+        the main window calls this for each section it builds."""
+        for widget in root.findChildren(QWidget):
+            if widget.acceptDrops() and not widget.property("ownsFileDrops"):
+                widget.installEventFilter(self)
+
+    def _watch_handle(self) -> None:
+        handle = self.window.windowHandle()
+        if handle is None:  # not shown yet: its QWindow is made on the first show
+            self.window.installEventFilter(self)
+            return
+        if handle is not self._handle:
+            handle.installEventFilter(self)
+            self._handle = handle
+
+    def _taker(self, pos) -> QWidget | None:
+        """The widget Qt would give a drop at ``pos`` (window coordinates): the deepest one
+        under it that accepts drops."""
+        widget = self.window.childAt(pos.toPoint())
+        while widget is not None and widget is not self.window and not widget.acceptDrops():
+            widget = widget.parentWidget()
+        return widget
+
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
+        if obj is self.window and kind == QEvent.Type.Show:
+            self._watch_handle()
+            return False
         if kind not in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
             return False
-        if not isinstance(obj, QWidget) or not isValid(self.window) or \
-                obj.window() is not self.window:
+        if not isValid(self.window):
             return False
-        if obj.property("ownsFileDrops"):  # e.g. the Generate canvas: a drop is its source
+        if obj is self._handle:  # a real drag, before Qt gives it to a widget
+            assert isinstance(event, QDragEnterEvent | QDropEvent)
+            taker = self._taker(event.position())
+            if taker is not None and taker.property("ownsFileDrops"):
+                return False  # e.g. the Generate canvas: a drop is its source
+        elif (not isinstance(obj, QWidget) or obj.window() is not self.window
+              or obj.property("ownsFileDrops")):
             return False
         if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
             assert isinstance(event, QDragEnterEvent | QDropEvent)

@@ -139,6 +139,8 @@ class MainWindow(QMainWindow):
         holder.deleteLater()
         self.stack.insertWidget(index, page)
         self._pages[spec.key] = page
+        if self._importer is not None:  # its text fields must import dropped files too
+            self._importer.watch(page)
         return page
 
     def _on_row(self, row: int) -> None:

@@ -58,3 +58,46 @@ def test_file_drop_on_the_prompt_imports_instead_of_pasting(studio_window, qtbot
     text.setText(" at dusk")
     _drop(prompt.viewport(), text)
     assert "dusk" in prompt.toPlainText()
+
+
+def _drag_to_window(window, widget, mime: QMimeData) -> QDropEvent:
+    """A drag as the platform delivers it: to the window's QWindow, which then picks the
+    widget under the cursor."""
+    handle = window.windowHandle()
+    pos = QPointF(widget.mapTo(window, widget.rect().center()))
+    QApplication.sendEvent(handle, QDragEnterEvent(
+        pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier))
+    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(handle, drop)
+    return drop
+
+
+def test_a_real_drag_imports_over_a_text_field_and_leaves_text_drags_to_it(
+        studio_window, qtbot, tmp_path: Path) -> None:
+    from PIL import Image
+
+    image = tmp_path / "dragged.png"
+    Image.new("RGB", (32, 32), (40, 200, 40)).save(image)
+    studio_window.show_section("generate")
+    prompt = studio_window.page("generate").prompt
+    prompt.setPlainText("a harbour")
+    files = QMimeData()
+    files.setUrls([QUrl.fromLocalFile(str(image))])
+    with qtbot.waitSignal(studio_window.importer.controller.finished, timeout=30_000):
+        assert _drag_to_window(studio_window, prompt.viewport(), files).isAccepted()
+    assert prompt.toPlainText() == "a harbour"
+    assert [a.original_name for a in studio_window.ctx.library.list_assets()] == ["dragged.png"]
+
+    text = QMimeData()
+    text.setText(" at night")
+    _drag_to_window(studio_window, prompt.viewport(), text)
+    assert "night" in prompt.toPlainText()
+
+    # The canvas owns file drops (the image becomes its source): the window leaves them be.
+    canvas = studio_window.page("generate").canvas
+    with qtbot.waitSignal(canvas.dropped, timeout=5_000) as dropped:
+        _drag_to_window(studio_window, canvas, files)
+    assert dropped.args == [[image]]
+
