@@ -24,8 +24,9 @@ def test_ctrl_i_is_only_import(studio_window) -> None:
     assert wallet.act_import_key.shortcut().toString() == "Ctrl+Shift+K"
 
 
-def _drop(target, mime: QMimeData) -> QDropEvent:
-    pos = QPointF(target.rect().center())
+def _drop(target, mime: QMimeData, pos: QPointF | None = None) -> QDropEvent:
+    """Drag ``mime`` onto ``target`` and drop it there (at its centre by default)."""
+    pos = QPointF(target.rect().center()) if pos is None else pos
     enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(target, enter)
@@ -63,15 +64,8 @@ def test_file_drop_on_the_prompt_imports_instead_of_pasting(studio_window, qtbot
 def _drag_to_window(window, widget, mime: QMimeData) -> QDropEvent:
     """A drag as the platform delivers it: to the window's QWindow, which then picks the
     widget under the cursor."""
-    handle = window.windowHandle()
-    pos = QPointF(widget.mapTo(window, widget.rect().center()))
-    QApplication.sendEvent(handle, QDragEnterEvent(
-        pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
-        Qt.KeyboardModifier.NoModifier))
-    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
-                      Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(handle, drop)
-    return drop
+    return _drop(window.windowHandle(), mime,
+                 QPointF(widget.mapTo(window, widget.rect().center())))
 
 
 def test_a_real_drag_imports_over_a_text_field_and_leaves_text_drags_to_it(
