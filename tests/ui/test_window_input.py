@@ -36,17 +36,22 @@ def _drop(target, mime: QMimeData, pos: QPointF | None = None) -> QDropEvent:
     return drop
 
 
-def test_file_drop_on_the_prompt_imports_instead_of_pasting(studio_window, qtbot,
-                                                            tmp_path: Path) -> None:
+def _prompt_and_file(window, image: Path, text: str):
+    """The Generate prompt holding ``text``, and an image file dragged as a file URL."""
     from PIL import Image
 
-    image = tmp_path / "dropped.png"
     Image.new("RGB", (32, 32), (200, 40, 40)).save(image)
-    studio_window.show_section("generate")
-    prompt = studio_window.page("generate").prompt
-    prompt.setPlainText("a lighthouse")
+    window.show_section("generate")
+    prompt = window.page("generate").prompt
+    prompt.setPlainText(text)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(image))])
+    return prompt, image, mime
+
+
+def test_file_drop_on_the_prompt_imports_instead_of_pasting(studio_window, qtbot,
+                                                            tmp_path: Path) -> None:
+    prompt, _, mime = _prompt_and_file(studio_window, tmp_path / "dropped.png", "a lighthouse")
     controller = studio_window.importer.controller
     with qtbot.waitSignal(controller.finished, timeout=30_000):
         _drop(prompt.viewport(), mime)
@@ -70,15 +75,8 @@ def _drag_to_window(window, widget, mime: QMimeData) -> QDropEvent:
 
 def test_a_real_drag_imports_over_a_text_field_and_leaves_text_drags_to_it(
         studio_window, qtbot, tmp_path: Path) -> None:
-    from PIL import Image
-
-    image = tmp_path / "dragged.png"
-    Image.new("RGB", (32, 32), (40, 200, 40)).save(image)
-    studio_window.show_section("generate")
-    prompt = studio_window.page("generate").prompt
-    prompt.setPlainText("a harbour")
-    files = QMimeData()
-    files.setUrls([QUrl.fromLocalFile(str(image))])
+    prompt, image, files = _prompt_and_file(studio_window, tmp_path / "dragged.png",
+                                            "a harbour")
     with qtbot.waitSignal(studio_window.importer.controller.finished, timeout=30_000):
         assert _drag_to_window(studio_window, prompt.viewport(), files).isAccepted()
     assert prompt.toPlainText() == "a harbour"
