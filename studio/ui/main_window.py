@@ -92,12 +92,13 @@ class MainWindow(QMainWindow):
             w.setContentsMargins(8, 0, 8, 0)
             self.statusBar().addPermanentWidget(w)
 
-        # The menus' titles now (the bar's height is part of the first frame), their actions
-        # right after the paint: QAction, QKeySequence and QIcon build ~250 Python enums.
+        # The menus with their shortcuts now (Ctrl+1… must work as soon as the window shows);
+        # the window icon right after the paint (QIcon's Python type builds ~150 enums).
         bar = self.menuBar()
         self.file_menu = bar.addMenu("&File")
         self.view_menu = bar.addMenu("&View")
         self.help_menu = bar.addMenu("&Help")
+        self._build_menus()
         self._importer: WindowImport | None = None
         self._started = False
         self._restore_geometry()
@@ -260,10 +261,9 @@ class MainWindow(QMainWindow):
         return self._importer
 
     def finish_start(self) -> None:
-        """What the first paint need not wait for: the menus' actions and shortcuts, the window
-        icon, the status bar's view-models and the window-wide import handling (an application
-        event filter). Runs right after the first paint, or earlier when something asks for it;
-        once."""
+        """What the first paint need not wait for: the window icon, the status bar's
+        view-models and the window's file-drop handling (ui/drop.py). Runs right after the
+        first paint, or earlier when something asks for it; once."""
         if self._started:
             return
         self._started = True
@@ -275,7 +275,6 @@ class MainWindow(QMainWindow):
         for size in (16, 32, 48, 64, 128, 256):
             icon.addFile(str(resource("icons", f"studio-{size}.png")))
         self.setWindowIcon(icon)
-        self._build_menus()
         self._bind_state()
         from studio.ui.drop import install_import_handling
 

@@ -28,7 +28,7 @@ def test_status_bar_and_import_handling_start_after_the_first_paint(qtbot, paths
         win.show()
     qtbot.waitUntil(lambda: win._started and win.current_section() == "generate", timeout=10_000)
     assert win.importer.import_action.shortcut().toString() == "Ctrl+I"
-    # The menus' actions and the window icon came right after the paint.
+    # The menus are there, and the window icon came right after the paint.
     assert [a.text() for a in win.file_menu.actions() if a.text()][-1] == "&Quit"
     assert [a.shortcut().toString() for a in win.view_menu.actions()][:2] == ["Ctrl+1", "Ctrl+2"]
     assert [a.text() for a in win.help_menu.actions()] == ["&About"]
@@ -57,6 +57,18 @@ def test_a_remembered_colour_scheme_is_corrected_after_the_paint(qtbot, paths) -
     assert ctx.settings.ui.system_dark is real
     assert ctx.settings_store.load().settings.ui.system_dark is real  # kept for the next start
     win.shutdown()
+
+
+def test_section_shortcuts_work_as_soon_as_the_window_shows(studio_window) -> None:
+    """Ctrl+2 switches sections the moment the window is exposed, before the deferred start
+    (which builds the status bar's view-models) has run."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    QTest.keyClick(studio_window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert studio_window.current_section() == "library"
+    QTest.keyClick(studio_window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert studio_window.current_section() == "generate"
 
 
 def test_the_light_palette_is_fusions_own(qapp) -> None:
