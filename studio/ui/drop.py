@@ -90,11 +90,10 @@ class WindowImport(QObject):
                 widget.installEventFilter(self)
 
     def _watch_handle(self) -> None:
+        # Before the first show there is no QWindow yet: the window's filter calls this again
+        # on its Show event.
         handle = self.window.windowHandle()
-        if handle is None:  # not shown yet: its QWindow is made on the first show
-            self.window.installEventFilter(self)
-            return
-        if handle is not self._handle:
+        if handle is not None and handle is not self._handle:
             handle.installEventFilter(self)
             self._handle = handle
 

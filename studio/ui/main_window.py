@@ -9,6 +9,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -94,10 +95,6 @@ class MainWindow(QMainWindow):
 
         # The menus with their shortcuts now (Ctrl+1… must work as soon as the window shows);
         # the window icon right after the paint (QIcon's Python type builds ~150 enums).
-        bar = self.menuBar()
-        self.file_menu = bar.addMenu("&File")
-        self.view_menu = bar.addMenu("&View")
-        self.help_menu = bar.addMenu("&Help")
         self._build_menus()
         self._importer: WindowImport | None = None
         self._started = False
@@ -198,9 +195,7 @@ class MainWindow(QMainWindow):
     # -- menus and shortcuts ----------------------------------------------------------------
 
     def _build_menus(self) -> None:
-        from PySide6.QtGui import QAction, QKeySequence
-
-        file_menu = self.file_menu
+        self.file_menu = file_menu = self.menuBar().addMenu("&File")
         quit_action = QAction("&Quit", self)
         # setShortcuts([...]), not setShortcut(...): resolving setShortcut's overloads builds
         # the 93 Python enums of the Qt namespace (~40 ms) before the first paint.
@@ -208,7 +203,7 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
-        view_menu = self.view_menu
+        self.view_menu = view_menu = self.menuBar().addMenu("&View")
         for i, spec in enumerate(SECTIONS):
             action = QAction(spec.title, self)
             action.setShortcuts([QKeySequence(f"Ctrl+{i + 1}")])
@@ -216,7 +211,7 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
             self.addAction(action)
 
-        help_menu = self.help_menu
+        self.help_menu = help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)

@@ -183,8 +183,7 @@ class FileStore:
                     os.fsync(fd)
             finally:
                 os.close(fd)
-            os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-            os.replace(tmp, dest)
+            self._move_in(tmp, dest)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -220,11 +219,14 @@ class FileStore:
     def _place(self, tmp: Path, digest: str, suffix: str) -> str:
         rel = self.relpath_for(digest, suffix)
         dest = self.path_of(rel)
-        if _claim_existing(dest):
-            return rel
+        if not _claim_existing(dest):
+            self._move_in(tmp, dest)
+        return rel
+
+    def _move_in(self, tmp: Path | str, dest: Path) -> None:
+        """Make the finished temp file read-only and rename it into place."""
         os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
         self._in_dir(dest.parent, lambda: os.replace(tmp, dest))
-        return rel
 
     def sync(self, relpaths: list[str]) -> None:
         """Make a batch of files put with ``sync=False`` durable before their rows are
